@@ -1,0 +1,1 @@
+"""hackmatrix: train reinforcement-learning agents on HackMatrix in JAX."""
