@@ -1,0 +1,229 @@
+"""The 15 reward components of spec §7, one by one, through ``HackMatrix.step`` (plus RewardConfig)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hackmatrix.game import constants as C
+from hackmatrix.game.outcome import ActionOutcome
+from hackmatrix.game.reward import RewardConfig, step_reward
+from hackmatrix.game.scenario import (
+    BlockSpec,
+    EnemySpec,
+    PlayerSpec,
+    ResourceSpec,
+    Scenario,
+    TransmissionSpec,
+    build_state,
+    describe,
+)
+from test_game_support import OBSERVE, assert_components, step
+
+STAGE_COMPLETION = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 100.0)
+P = {name: C.FIRST_PROGRAM_ACTION + i for i, name in enumerate(C.PROGRAM_NAMES)}  # action of each program
+
+
+def test_step_penalty_alone_when_moving_away_from_the_exit():
+    _, _, reward, done, components = step(build_state(Scenario(PlayerSpec(2, 2))), C.ACTION_DOWN)
+    assert_components(components, step_penalty=-0.01)
+    assert reward == pytest.approx(-0.01) and not done
+
+
+@pytest.mark.parametrize("stage", range(1, 9))
+def test_stage_completion_pays_the_table_and_victory_the_score(stage):
+    state = build_state(Scenario(PlayerSpec(4, 5, score=3), stage=stage))
+    after, _, reward, done, components = step(state, C.ACTION_UP)
+    victory = 500.0 + 100.0 * 3 if stage == C.NUM_STAGES else 0.0
+    assert_components(components, step_penalty=-0.01, stage_completion=STAGE_COMPLETION[stage - 1],
+                      distance_shaping=0.05, victory=victory)  # fmt: skip
+    assert done == (stage == C.NUM_STAGES) and int(after.stage) == stage + 1
+    assert reward == pytest.approx(sum(components.values()))
+
+
+def test_score_gain_from_the_score_program():
+    state = build_state(Scenario(PlayerSpec(2, 2, energy=5, score=4), owned_programs=["SCORE"], stage=3))
+    after, _, _, _, components = step(state, P["SCORE"])
+    assert_components(components, step_penalty=-0.01, score_gain=2.5, resource_gain=-0.25)
+    assert int(after.player.score) == 9
+
+
+@pytest.mark.parametrize("hp, from_scheduled, kills", [(1, False, 1), (1, True, 0), (2, False, 0)])
+def test_kills_count_regular_enemies_killed(hp, from_scheduled, kills):
+    state = build_state(Scenario(PlayerSpec(0, 0), enemies=[EnemySpec("glitch", 0, 4, hp, from_scheduled=from_scheduled)]))
+    after, _, _, _, components = step(state, C.ACTION_RIGHT)
+    assert_components(components, step_penalty=-0.01, kills=0.3 * kills)
+    assert len(describe(after)["enemies"]) == 1 - (hp == 1)
+
+
+@pytest.mark.parametrize("from_scheduled", [False, True])
+def test_kills_count_regular_transmissions_shot(from_scheduled):
+    state = build_state(Scenario(PlayerSpec(0, 0), transmissions=[TransmissionSpec(3, 0, 2, "virus")]))
+    t = state.transmissions
+    state = state._replace(transmissions=t._replace(from_scheduled=t.from_scheduled.at[0].set(from_scheduled)))
+    after, _, _, _, components = step(state, C.ACTION_UP)
+    assert_components(components, step_penalty=-0.01, kills=0.0 if from_scheduled else 0.3)
+    assert describe(after)["transmissions"] == []
+
+
+def test_data_siphon_for_walking_onto_a_pickup_not_for_siph_plus():
+    state = build_state(Scenario(PlayerSpec(2, 2, credits=5), resources=[ResourceSpec(1, 2, data_siphon=True)],
+                                 owned_programs=["SIPH+"]))  # fmt: skip
+    walked, _, _, _, components = step(state, C.ACTION_DOWN)
+    assert_components(components, step_penalty=-0.01, data_siphon=1.0)
+    assert (int(walked.player.data_siphons), describe(walked)["pickups"]) == (1, [])
+    bought, _, _, _, components = step(state, P["SIPH+"])
+    assert_components(components, step_penalty=-0.01, resource_gain=-0.25)
+    assert int(bought.player.data_siphons) == 1
+
+
+def test_distance_shaping_after_warp_onto_the_exit_is_the_whole_start_distance():
+    scenario = Scenario(PlayerSpec(0, 0, credits=2, energy=2), enemies=[EnemySpec("virus", 5, 5, 2)],
+                        owned_programs=["WARP"])  # fmt: skip
+    after, _, _, done, components = step(build_state(scenario), P["WARP"])
+    assert_components(components, step_penalty=-0.01, stage_completion=1.0, kills=0.3, distance_shaping=0.5,
+                      resource_gain=-0.2)  # fmt: skip
+    assert int(after.stage) == 2 and not done
+
+
+def test_distance_shaping_is_zero_when_the_player_dies():
+    scenario = Scenario(PlayerSpec(3, 3, hp=1), enemies=[EnemySpec("daemon", 4, 4, 3)])
+    after, _, _, done, components = step(build_state(scenario), C.ACTION_RIGHT)  # D 4 -> 3, then killed
+    assert_components(components, step_penalty=-0.01, damage_penalty=-1.0)
+    assert done and int(after.player.hp) == 0 and int(after.player.col) == 4
+
+
+def test_distance_before_is_measured_on_the_board_before_the_step():
+    # The block at (4, 5) makes the way round 4 moves long; CRASH removes it, leaving 2.
+    scenario = Scenario(PlayerSpec(3, 5, credits=3, energy=2), blocks=[BlockSpec(4, 5, "data", points=1)],
+                        owned_programs=["CRASH"])  # fmt: skip
+    _, _, _, _, components = step(build_state(scenario), P["CRASH"])
+    assert_components(components, step_penalty=-0.01, distance_shaping=0.1, resource_gain=-0.25)
+
+
+def test_an_unreachable_exit_has_distance_zero():
+    scenario = Scenario(PlayerSpec(3, 4), blocks=[BlockSpec(4, 5, "data"), BlockSpec(5, 4, "data")])
+    _, _, _, _, components = step(build_state(scenario), C.ACTION_RIGHT)
+    assert_components(components, step_penalty=-0.01)
+
+
+def test_damage_penalty_per_hit_point():
+    scenario = Scenario(PlayerSpec(2, 2, energy=1), owned_programs=["WAIT"],
+                        enemies=[EnemySpec("daemon", 3, 2, 3), EnemySpec("glitch", 2, 1, 2)])  # fmt: skip
+    after, _, _, _, components = step(build_state(scenario), P["WAIT"])
+    assert_components(components, step_penalty=-0.01, damage_penalty=-2.0, resource_gain=-0.05)
+    assert int(after.player.hp) == 1
+
+
+@pytest.mark.parametrize("hp, recovery, waste", [(1, 2.0, 0.0), (2, 1.0, -0.3)])
+def test_hp_recovery_and_program_waste_of_reset(hp, recovery, waste):
+    state = build_state(Scenario(PlayerSpec(2, 2, hp=hp, energy=4), owned_programs=["RESET"]))
+    after, _, _, _, components = step(state, P["RESET"])
+    assert_components(components, step_penalty=-0.01, hp_recovery=recovery, program_waste=waste, resource_gain=-0.2)
+    assert int(after.player.hp) == 3
+
+
+@pytest.mark.parametrize("stage", range(1, 9))
+def test_death_penalty_grows_with_the_stage(stage):
+    scenario = Scenario(PlayerSpec(2, 2, hp=1, energy=1), owned_programs=["WAIT"],
+                        enemies=[EnemySpec("daemon", 1, 2, 3)], stage=stage)  # fmt: skip
+    _, _, _, done, components = step(build_state(scenario), P["WAIT"])
+    death = -0.5 * sum(STAGE_COMPLETION[: stage - 1])
+    assert_components(components, step_penalty=-0.01, resource_gain=-0.05, damage_penalty=-1.0, death_penalty=death)
+    assert done
+
+
+@pytest.mark.parametrize(
+    "siphon_cell, penalty", [((2, 3), -10.0), ((3, 3), 0.0)], ids=["adjacent", "diagonal"]
+)
+def test_siphon_death_penalty_needs_an_adjacent_siphon_enemy_in_any_state(siphon_cell, penalty):
+    # A regular daemon kills; a stunned siphon-spawned daemon merely stands by.
+    scenario = Scenario(PlayerSpec(2, 2, hp=1, energy=1), owned_programs=["WAIT"],
+                        enemies=[EnemySpec("daemon", 1, 2, 3),
+                                 EnemySpec("daemon", *siphon_cell, 3, stunned=True, from_siphon=True)])  # fmt: skip
+    _, _, _, done, components = step(build_state(scenario), P["WAIT"])
+    assert_components(components, step_penalty=-0.01, resource_gain=-0.05, damage_penalty=-1.0,
+                      siphon_death_penalty=penalty)  # fmt: skip
+    assert done
+
+
+def test_resource_holding_on_stage_completion():
+    state = build_state(Scenario(PlayerSpec(5, 4, credits=20, energy=5)))
+    _, _, _, _, components = step(state, C.ACTION_RIGHT)
+    assert_components(components, step_penalty=-0.01, stage_completion=1.0, distance_shaping=0.05,
+                      resource_holding=0.25)  # fmt: skip
+
+
+def test_an_optimal_siphon_has_no_quality_penalty():
+    scenario = Scenario(PlayerSpec(1, 1, data_siphons=1), blocks=[BlockSpec(1, 2, "data", points=2, spawn_count=0)],
+                        resources=[ResourceSpec(0, 1, credits=2)])  # fmt: skip
+    _, _, _, _, components = step(build_state(scenario), C.ACTION_SIPHON)
+    assert_components(components, step_penalty=-0.01, score_gain=1.0, resource_gain=0.1)
+
+
+def test_undo_takes_back_a_kill_made_by_a_program():
+    scenario = Scenario(PlayerSpec(0, 0, credits=10, energy=5), enemies=[EnemySpec("virus", 0, 5, 1)],
+                        owned_programs=["WAIT", "ROW", "UNDO"])  # fmt: skip
+    state, *_ = step(build_state(scenario), P["WAIT"])  # the virus walks to (0, 3); snapshot
+    snapshot_view = describe(state)
+    state, _, _, _, components = step(state, P["ROW"])
+    assert_components(components, step_penalty=-0.01, kills=0.3, resource_gain=-0.2)
+    state, _, reward, _, components = step(state, P["UNDO"])
+    assert_components(components, kills=-0.3, resource_gain=0.2)
+    assert reward == pytest.approx(-0.1)
+    view = describe(state)
+    assert view["enemies"] == snapshot_view["enemies"] and view["player"] == snapshot_view["player"]
+    assert sum(view["reward_totals"].values()) == pytest.approx(sum(snapshot_view["reward_totals"].values()) - 0.01)
+
+
+INVALID = {
+    "move into a plain block": (Scenario(PlayerSpec(2, 2), blocks=[BlockSpec(3, 2, "data")]), C.ACTION_UP),
+    "move off the board": (Scenario(PlayerSpec(0, 2)), C.ACTION_DOWN),
+    "siphon without siphons": (Scenario(PlayerSpec(2, 2)), C.ACTION_SIPHON),
+    "program not owned": (Scenario(PlayerSpec(2, 2, energy=5)), P["WAIT"]),
+    "program too expensive": (Scenario(PlayerSpec(2, 2, credits=4), owned_programs=["SIPH+"]), P["SIPH+"]),
+    "program not applicable": (Scenario(PlayerSpec(2, 2, energy=5), owned_programs=["PUSH"]), P["PUSH"]),
+}
+
+
+@pytest.mark.parametrize("scenario, action", INVALID.values(), ids=INVALID.keys())
+def test_an_invalid_action_changes_nothing_pays_nothing_and_ends_the_episode(scenario, action):
+    state = build_state(scenario)
+    after, obs, reward, done, components = step(state, action)
+    assert_components(components)
+    assert reward == 0.0 and done
+    jax.tree.map(np.testing.assert_array_equal, after, state)
+    jax.tree.map(np.testing.assert_array_equal, obs, OBSERVE(state))
+
+
+REWARD = jax.jit(step_reward)
+
+
+def test_reward_config_sets_every_number():
+    """Doubling every coefficient doubles every component; the tables are configurable too."""
+    before = build_state(Scenario(PlayerSpec(3, 5, hp=2, credits=4, energy=3, score=1), stage=2,
+                                  enemies=[EnemySpec("daemon", 4, 5, 1, from_siphon=True)]))  # fmt: skip
+    after = before._replace(player=before.player._replace(hp=jnp.asarray(0, jnp.int32), credits=jnp.asarray(1, jnp.int32),
+                                                          score=jnp.asarray(6, jnp.int32)))  # fmt: skip
+    outcome = ActionOutcome.nothing()._replace(kills=jnp.asarray(2, jnp.int32), missed_credits=jnp.asarray(2, jnp.int32),
+                                               missed_energy=jnp.asarray(1, jnp.int32),
+                                               siphon_suboptimal=jnp.asarray(True))  # fmt: skip
+
+    def reward(config: RewardConfig) -> dict[str, float]:
+        values = REWARD(config, before, after, jnp.asarray(C.ACTION_SIPHON, jnp.int32), outcome,
+                        jnp.asarray(2, jnp.int32))  # fmt: skip
+        return dict(zip(C.REWARD_COMPONENTS, np.asarray(values).tolist()))
+
+    default = reward(RewardConfig())
+    assert_components(default, step_penalty=-0.01, score_gain=2.5, kills=0.6, damage_penalty=-2.0, death_penalty=-0.5,
+                      siphon_death_penalty=-10.0, resource_gain=-0.15, siphon_quality=-0.5 * 0.15)  # fmt: skip
+    tables = {"stage_completion", "missed_credit_value", "missed_energy_value"}  # they multiply other coefficients
+    doubled = RewardConfig(**{field.name: 2 * getattr(RewardConfig(), field.name)
+                              for field in dataclasses.fields(RewardConfig) if field.name not in tables})  # fmt: skip
+    assert_components(reward(doubled), **{name: 2 * value for name, value in default.items()})
+    other_tables = RewardConfig(stage_completion=(3.0,) * 8, missed_credit_value=0.2, missed_energy_value=0.0)
+    assert_components(reward(other_tables), **{**default, "death_penalty": -1.5, "siphon_quality": -0.5 * 0.4})
