@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, Bool
 
 from hackmatrix.game import constants as C
 from hackmatrix.game.state import GameState, History, Snapshot, snapshot_of
 
 
-def push_snapshot(state: GameState) -> GameState:
-    """Push a snapshot of ``state``; past ``HISTORY_SIZE`` the oldest one is overwritten."""
+def push_snapshot(state: GameState, *, where: bool | Bool[Array, ""] = True) -> GameState:
+    """Push a snapshot of ``state``; past ``HISTORY_SIZE`` the oldest one is overwritten.
+
+    Where ``where`` is false nothing changes. The buffer is then rewritten with its own contents rather than
+    selected as a whole, so a batched (vmapped) conditional push costs one snapshot, not the whole history.
+    """
     h = state.history
-    top = (h.top + 1) % C.HISTORY_SIZE
-    snapshots = jax.tree.map(lambda buf, x: buf.at[top].set(x), h.snapshots, snapshot_of(state))
-    history = History(snapshots=snapshots, count=jnp.minimum(h.count + 1, C.HISTORY_SIZE), top=top)
+    push = jnp.asarray(where)
+    slot = (h.top + 1) % C.HISTORY_SIZE
+    snapshots = jax.tree.map(
+        lambda buf, x: buf.at[slot].set(jnp.where(push, x, buf[slot])), h.snapshots, snapshot_of(state)
+    )
+    history = History(
+        snapshots=snapshots,
+        count=jnp.where(push, jnp.minimum(h.count + 1, C.HISTORY_SIZE), h.count),
+        top=jnp.where(push, slot, h.top),
+    )
     return state._replace(history=history)
 
 
