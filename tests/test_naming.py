@@ -28,8 +28,9 @@ def test_first_claim_of_a_day_is_number_one_and_creates_the_run_directory(tmp_pa
 
 
 def test_number_is_one_more_than_the_largest_used_that_day(tmp_path: pathlib.Path) -> None:
-    for existing in ["hackmatrix-jax-260309-2", "hackmatrix-jax-260309-7-ablation", "hackmatrix-jax-260308-40", "other"]:
-        (tmp_path / existing).mkdir()
+    existing = ["hackmatrix-jax-260309-2", "hackmatrix-jax-260309-7-ablation", "hackmatrix-jax-260308-40", "other"]
+    for name in existing:
+        (tmp_path / name).mkdir()
     assert claim_run_name(tmp_path, today=DAY) == "hackmatrix-jax-260309-8"
     assert claim_run_name(tmp_path, today=DAY) == "hackmatrix-jax-260309-9"
 
