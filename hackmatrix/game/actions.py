@@ -12,7 +12,7 @@ from jaxtyping import Array, Int, PRNGKeyArray
 from hackmatrix.game import constants as C
 from hackmatrix.game.entities import damage_enemies
 from hackmatrix.game.line_of_fire import line_of_fire
-from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS
+from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS, grid_at
 from hackmatrix.game.outcome import ActionOutcome
 from hackmatrix.game.programs import apply_program
 from hackmatrix.game.select import select_tree
@@ -29,16 +29,16 @@ def direction_action(state: GameState, direction: Int[Array, ""]) -> tuple[GameS
     target = line_of_fire(state, direction)
     enemies, enemy_kills = damage_enemies(state.enemies, target.enemy, p.attack_damage)
     transmission_kills = (target.transmission & ~t.from_scheduled).sum(dtype=jnp.int32)
-    moves = ~target.transmission.any() & ~target.enemy.any()
+    moves = ~target.hits_transmission & ~target.hits_enemy
 
     d_row, d_col = jnp.asarray(C.DIRECTIONS)[direction]
     row = jnp.where(moves, p.row + d_row, p.row)
     col = jnp.where(moves, p.col + d_col, p.col)
-    destination = moves & (CELL_ROWS == row) & (CELL_COLS == col)
     content = state.board.content
-    pickup = destination & (content == C.CONTENT_PICKUP)
-    reached_exit = (destination & (content == C.CONTENT_EXIT)).any()
-    collected = pickup.any()
+    destination = grid_at(content, row, col)
+    collected = moves & (destination == C.CONTENT_PICKUP)
+    reached_exit = moves & (destination == C.CONTENT_EXIT)
+    pickup = collected & (CELL_ROWS == row) & (CELL_COLS == col)
 
     after = state._replace(
         player=p._replace(row=row, col=col, data_siphons=p.data_siphons + collected.astype(jnp.int32)),

@@ -8,17 +8,19 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Int
 
 from hackmatrix.game import constants as C
-from hackmatrix.game.entities import first_in_order
 from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS
+from hackmatrix.game.reductions import first_mask
 from hackmatrix.game.state import GameState
 
 _NOWHERE = C.BOARD_SIZE  # farther than any cell on the line
 
 
 class Target(NamedTuple):
-    """One-hot slot masks of what the line of fire hits; both all-False when the player moves instead."""
+    """What the line of fire hits: one-hot slot masks, all False where nothing of that kind is hit."""
 
+    hits_transmission: Bool[Array, ""]
     transmission: Bool[Array, " T"]
+    hits_enemy: Bool[Array, ""]
     enemy: Bool[Array, " E"]
 
 
@@ -39,17 +41,19 @@ def line_of_fire(state: GameState, direction: Int[Array, ""]) -> Target:
     p, e, t = state.player, state.enemies, state.transmissions
     d_row, d_col = jnp.asarray(C.DIRECTIONS)[direction]
 
-    def steps(row, col):
-        return _steps_along(row, col, p.row, p.col, d_row, d_col)
+    def steps(alive, row, col):
+        return jnp.where(alive, _steps_along(row, col, p.row, p.col, d_row, d_col), _NOWHERE)
 
-    t_steps = jnp.where(t.alive, steps(t.row, t.col), _NOWHERE)
-    e_steps = jnp.where(e.alive, steps(e.row, e.col), _NOWHERE)
-    b_steps = jnp.where(state.board.content == C.CONTENT_BLOCK, steps(CELL_ROWS, CELL_COLS), _NOWHERE)
-    stop = jnp.minimum(jnp.minimum(t_steps.min(), e_steps.min()), b_steps.min())
-    hits_transmission, t_slot = first_in_order((t_steps == stop) & (stop < _NOWHERE), t.order)
-    hits_enemy, e_slot = first_in_order((e_steps == stop) & (stop < _NOWHERE), e.order)
-    hits_enemy &= ~hits_transmission
-    return Target(
-        transmission=(jnp.arange(C.MAX_TRANSMISSIONS) == t_slot) & hits_transmission,
-        enemy=(jnp.arange(C.MAX_ENEMIES) == e_slot) & hits_enemy,
-    )
+    t_steps = steps(t.alive, t.row, t.col)
+    e_steps = steps(e.alive, e.row, e.col)
+    b_steps = steps(state.board.content == C.CONTENT_BLOCK, CELL_ROWS, CELL_COLS).reshape(-1)
+    # One reduction finds the stop: codes 2*steps order the cells, and on one cell a transmission (even code)
+    # comes before an enemy or a block (odd code).
+    code = jnp.concatenate([2 * t_steps, 2 * e_steps + 1, 2 * b_steps + 1]).min()
+    stop = code // 2
+    hits_transmission = (code % 2 == 0) & (stop < _NOWHERE)
+    # A cell holds at most one transmission (§2.5), so the one at the stop is the target.
+    transmission = (t_steps == stop) & hits_transmission
+    hits_enemy, enemy = first_mask((e_steps == stop) & (stop < _NOWHERE) & ~hits_transmission, e.order)
+    return Target(hits_transmission=hits_transmission, transmission=transmission, hits_enemy=hits_enemy,
+                  enemy=enemy)  # fmt: skip

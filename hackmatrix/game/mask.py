@@ -1,4 +1,8 @@
-"""The action validity mask (§3): which of the 28 actions the player may take in a state."""
+"""The action validity mask (§3): which of the 28 actions the player may take in a state.
+
+Every condition is an "any" over the enemies, the transmissions or the cells; each of the three families is
+reduced once (``any_each``), since separate reductions dominate the cost of the mask under ``vmap``.
+"""
 
 from __future__ import annotations
 
@@ -7,42 +11,56 @@ from jaxtyping import Array, Bool
 
 from hackmatrix.game import constants as C
 from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS, chebyshev, grid_at, on_board
+from hackmatrix.game.reductions import any_each
 from hackmatrix.game.state import GameState
 
-def direction_mask(state: GameState) -> Bool[Array, " 4"]:
-    """§3.1: the adjacent cell is on the board and holds no block, or an enemy stands on it."""
-    p, e = state.player, state.enemies
-    target_row, target_col = p.row + C.DIRECTIONS[:, 0], p.col + C.DIRECTIONS[:, 1]
-    # (cells, 4) and (enemies, 4) comparisons instead of gathers at the four target cells.
-    block = (state.board.content == C.CONTENT_BLOCK).reshape(-1, 1)
-    at_target = (CELL_ROWS.reshape(-1, 1) == target_row) & (CELL_COLS.reshape(-1, 1) == target_col)
-    block_on_target = (block & at_target).any(0)
-    enemy_on_target = (e.alive[:, None] & (e.row[:, None] == target_row) & (e.col[:, None] == target_col)).any(0)
-    return on_board(target_row, target_col) & (~block_on_target | enemy_on_target)
 
+def action_mask(state: GameState) -> Bool[Array, " 28"]:
+    """§3: True where the action is valid (directions 0-3, siphon 4, programs 5-27).
 
-def program_applicable(state: GameState) -> Bool[Array, " 23"]:
-    """§3.3 condition 4 for every program. Enemy conditions count every enemy (hidden, stunned or disabled)."""
+    Programs need ownership, both costs and their applicability condition; enemy conditions count every enemy
+    (hidden cryptogs, stunned and disabled ones too).
+    """
     p, e, t, board = state.player, state.enemies, state.transmissions, state.board
+    d_row, d_col = C.DIRECTIONS[:, 0], C.DIRECTIONS[:, 1]
     block = board.content == C.CONTENT_BLOCK
-    any_enemy = e.alive.any()
-    any_transmission = t.alive.any()
-    crash_target = (
-        (block & (chebyshev(CELL_ROWS, CELL_COLS, p.row, p.col) == 1)).any()
-        | (e.alive & (chebyshev(e.row, e.col, p.row, p.col) == 1)).any()
-        | (t.alive & (chebyshev(t.row, t.col, p.row, p.col) == 1)).any()
+
+    enemy_rel_row, enemy_rel_col = e.row - p.row, e.col - p.col
+    (
+        any_enemy, enemy_in_row, enemy_in_col, enemy_on_block, enemy_around, any_daemon, any_virus,
+        *enemy_next_to,
+    ) = any_each(
+        e.alive, e.alive & (enemy_rel_row == 0), e.alive & (enemy_rel_col == 0),
+        e.alive & grid_at(block, e.row, e.col), e.alive & (chebyshev(e.row, e.col, p.row, p.col) == 1),
+        e.alive & (e.kind == C.DAEMON), e.alive & (e.kind == C.VIRUS),
+        *(e.alive & (enemy_rel_row == dr) & (enemy_rel_col == dc) for dr, dc in C.DIRECTIONS),
+    )  # fmt: skip
+    any_transmission, transmission_around = any_each(
+        t.alive, t.alive & (chebyshev(t.row, t.col, p.row, p.col) == 1)
+    )
+    cell_rel_row, cell_rel_col = (CELL_ROWS - p.row).reshape(-1), (CELL_COLS - p.col).reshape(-1)
+    flat_block = block.reshape(-1)
+    block_around, reducible, any_siphoned, *block_next_to = any_each(
+        flat_block & (jnp.maximum(jnp.abs(cell_rel_row), jnp.abs(cell_rel_col)) == 1),
+        flat_block & ~board.siphoned.reshape(-1) & (board.spawn.reshape(-1) > 0),
+        board.siphoned.reshape(-1),
+        *(flat_block & (cell_rel_row == dr) & (cell_rel_col == dc) for dr, dc in C.DIRECTIONS),
+    )
+
+    directions = on_board(p.row + d_row, p.col + d_col) & (
+        ~jnp.stack(block_next_to) | jnp.stack(enemy_next_to)
     )
     always = jnp.asarray(True)
-    conditions = {
+    applicable = {
         C.PUSH: any_enemy,
         C.PULL: any_enemy,
-        C.CRASH: crash_target,
+        C.CRASH: block_around | enemy_around | transmission_around,
         C.WARP: any_enemy | any_transmission,
         C.POLY: any_enemy,
         C.WAIT: always,
-        C.DEBUG: (e.alive & grid_at(block, e.row, e.col)).any(),
-        C.ROW: (e.alive & (e.row == p.row)).any(),
-        C.COL: (e.alive & (e.col == p.col)).any(),
+        C.DEBUG: enemy_on_block,
+        C.ROW: enemy_in_row,
+        C.COL: enemy_in_col,
         C.UNDO: state.history.count > 0,
         C.STEP: always,
         C.SIPH_PLUS: always,
@@ -50,24 +68,18 @@ def program_applicable(state: GameState) -> Bool[Array, " 23"]:
         C.SHOW: ~state.show,
         C.RESET: p.hp < C.MAX_HP,
         C.CALM: ~state.calm,
-        C.D_BOM: (e.alive & (e.kind == C.DAEMON)).any(),
+        C.D_BOM: any_daemon,
         C.DELAY: any_transmission,
-        C.ANTI_V: (e.alive & (e.kind == C.VIRUS)).any(),
+        C.ANTI_V: any_virus,
         C.SCORE: state.stage < C.NUM_STAGES,
-        C.REDUC: (block & ~board.siphoned & (board.spawn > 0)).any(),
+        C.REDUC: reducible,
         C.ATK_PLUS: state.atk_plus_uses < C.MAX_ATK_PLUS_USES,
-        C.HACK: board.siphoned.any(),
+        C.HACK: any_siphoned,
     }
-    return jnp.stack([conditions[i] for i in range(C.NUM_PROGRAMS)])
-
-
-def action_mask(state: GameState) -> Bool[Array, " 28"]:
-    """§3: True where the action is valid (directions 0-3, siphon 4, programs 5-27)."""
-    p = state.player
     programs = (
         state.owned
         & (p.credits >= C.PROGRAM_CREDITS)
         & (p.energy >= C.PROGRAM_ENERGY)
-        & program_applicable(state)
+        & jnp.stack([applicable[i] for i in range(C.NUM_PROGRAMS)])
     )
-    return jnp.concatenate([direction_mask(state), (p.data_siphons >= 1)[None], programs])
+    return jnp.concatenate([directions, (p.data_siphons >= 1)[None], programs])

@@ -2,10 +2,10 @@
 
 Under ``vmap`` every branch of a switch runs anyway, so instead of 23 whole-state branches each field's new value is
 computed once and picked with ``jnp.where`` on the program index. Programs that act alike share one path: the
-damage programs (DEBUG, ROW, COL, HACK, ANTI-V, D_BOM) one "who is hit, for how much" vector, PUSH/PULL one
-desired-cell computation, CRASH/WARP one "removed entities, one kill per cell" count, and the PUSH/PULL collision
-test and the CRASH/WARP per-cell test share one pairwise comparison. Fields no program touches are passed
-through as the same values; only UNDO selects the restored fields.
+damage programs (DEBUG, ROW, COL, HACK, ANTI-V, D_BOM) one "who is hit, for how much" vector, PUSH and PULL one
+desired-cell computation, CRASH and WARP one "removed entities" mask, and the PUSH/PULL collision test and the
+CRASH/WARP "one kill per cell" test one scatter (only one of them runs at a time). Fields no program touches are
+passed through as the same values; only UNDO selects the restored fields.
 """
 
 from __future__ import annotations
@@ -15,18 +15,13 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Int, PRNGKeyArray, UInt32
 
 from hackmatrix.game import constants as C
-from hackmatrix.game.entities import cell_index, damage_enemies, first_in_order
+from hackmatrix.game.entities import cell_index, damage_enemies
 from hackmatrix.game.history import pop_snapshot
 from hackmatrix.game.neighbourhood import chebyshev, grid_at, manhattan, on_board, surrounding_cells
 from hackmatrix.game.outcome import ActionOutcome
+from hackmatrix.game.reductions import first_mask, first_per_cell
 from hackmatrix.game.select import select_tree
 from hackmatrix.game.state import Enemies, GameState
-
-def first_per_cell(member: Bool[Array, " N"], cell: Int[Array, " N"], order: Int[Array, " N"]) -> Bool[Array, " N"]:
-    """For each member, whether it comes first in list order among the members sharing its ``cell``."""
-    earlier_same_cell = member[None, :] & (cell[None, :] == cell[:, None]) & (order[None, :] < order[:, None])
-    return member & ~earlier_same_cell.any(1)
-
 
 def push_pull_targets(
     state: GameState, pull: Bool[Array, ""]
@@ -40,33 +35,39 @@ def push_pull_targets(
     p, e = state.player, state.enemies
     away = jnp.where(pull, -1, 1)
     d_row, d_col = jnp.sign(e.row - p.row) * away, jnp.sign(e.col - p.col) * away
-    rows = jnp.stack([e.row + d_row, e.row + d_row, e.row])
-    cols = jnp.stack([e.col + d_col, e.col, e.col + d_col])
-    exists = jnp.stack([jnp.ones_like(e.alive), d_row != 0, d_col != 0])
-    at_player = (rows == p.row) & (cols == p.col)
-    valid = exists & on_board(rows, cols) & ~(pull & at_player)
-    preference = manhattan(rows, cols, p.row, p.col) * away  # argmax keeps the first of equal values
-    choice = jnp.argmax(jnp.where(valid, preference, -C.NUM_CELLS), axis=0)
-    row = jnp.take_along_axis(rows, choice[None], 0)[0]
-    col = jnp.take_along_axis(cols, choice[None], 0)[0]
-    return e.alive & valid.any(0), row, col
+    candidates = ((e.row + d_row, e.col + d_col, True), (e.row + d_row, e.col, d_row != 0),
+                  (e.row, e.col + d_col, d_col != 0))  # fmt: skip
+
+    def preference(row, col, exists):
+        valid = exists & on_board(row, col) & ~(pull & (row == p.row) & (col == p.col))
+        return jnp.where(valid, manhattan(row, col, p.row, p.col) * away, -C.NUM_CELLS)
+
+    (row0, col0, _), (row1, col1, _), (row2, col2, _) = candidates
+    pref0, pref1, pref2 = (preference(*candidate) for candidate in candidates)
+    # The first candidate of the largest preference, by comparisons (an argmax over 3 would be a reduction).
+    take0 = (pref0 >= pref1) & (pref0 >= pref2)
+    take1 = ~take0 & (pref1 >= pref2)
+    row = jnp.where(take0, row0, jnp.where(take1, row1, row2))
+    col = jnp.where(take0, col0, jnp.where(take1, col1, col2))
+    best = jnp.maximum(jnp.maximum(pref0, pref1), pref2)
+    return e.alive & (best > -C.NUM_CELLS), row, col
 
 
-def nth_alive(alive: Bool[Array, " N"], index: Int[Array, ""]) -> Bool[Array, " N"]:
-    """One-hot of the ``index``-th (0-based) True entry of ``alive`` in slot order (all False if there is none).
+def nth_alive(alive: Bool[Array, " N"], index: Int[Array, ""]) -> Int[Array, ""]:
+    """Slot of the ``index``-th (0-based) True entry of ``alive`` in slot order (``len(alive)`` if there is none).
 
     The flags are packed into 32-bit words and the entry found by population counts (first the word, then a
     binary search inside it): a handful of scalar operations where a cumulative sum over the slots costs
     quadratic work in XLA on CPU.
     """
-    words_needed = -(-alive.shape[0] // 32)
-    padded = jnp.pad(alive, (0, 32 * words_needed - alive.shape[0])).reshape(words_needed, 32)
+    num_words = -(-alive.shape[0] // 32)
+    padded = jnp.pad(alive, (0, 32 * num_words - alive.shape[0])).reshape(num_words, 32)
     words = (padded.astype(jnp.uint32) << jnp.arange(32, dtype=jnp.uint32)).sum(1, dtype=jnp.uint32)
     counts = jax.lax.population_count(words).astype(jnp.int32)
-    through = jnp.cumsum(counts)  # a few words only
-    word = (through <= index).sum()
-    rank = index - (through - counts)[jnp.minimum(word, words_needed - 1)]
-    bits = words[jnp.minimum(word, words_needed - 1)]
+    through = jnp.cumsum(counts)  # over a few words only
+    word = jnp.minimum((through <= index).sum(), num_words - 1)
+    rank = index - (through - counts)[word]
+    bits = words[word]
     position = jnp.zeros((), jnp.int32)
     for width in (16, 8, 4, 2, 1):
         window = (bits >> position.astype(jnp.uint32)) & jnp.uint32((1 << width) - 1)
@@ -74,36 +75,38 @@ def nth_alive(alive: Bool[Array, " N"], index: Int[Array, ""]) -> Bool[Array, " 
         skip = below <= rank
         rank = jnp.where(skip, rank - below, rank)
         position = jnp.where(skip, position + width, position)
-    return (jnp.arange(alive.shape[0]) == 32 * word + position) & (word < words_needed)
+    return jnp.where(index < through[-1], 32 * word + position, alive.shape[0])
 
 
-_TRITS_PER_WORD = 6
-_POLY_WORDS = -(-C.MAX_ENEMIES // _TRITS_PER_WORD)
+def _mix(x: UInt32[Array, "*n"]) -> UInt32[Array, "*n"]:
+    """The murmur3 32-bit finalizer: a bijection whose every output bit depends on every input bit."""
+    x = (x ^ (x >> 16)) * jnp.uint32(0x85EBCA6B)
+    x = (x ^ (x >> 13)) * jnp.uint32(0xC2B2AE35)
+    return x ^ (x >> 16)
 
 
-def trits(words: UInt32[Array, " w"]) -> Int[Array, " n"]:
-    """Uniform draws from {0, 1, 2}, six from each random 32-bit word (its base-3 digits modulo 3**6).
+def uniform_trits(seed: UInt32[Array, ""]) -> Int[Array, " E"]:
+    """One uniform draw from {0, 1, 2} per enemy slot, from one random 32-bit ``seed``.
 
-    The reduction is biased by less than 2e-7, and 8 words instead of one per enemy matter: random bits are the
-    costliest part of a program step on CPU.
+    Each slot's word is the seed mixed with its slot number; modulo 3 it is biased by under 1e-9. Threefry bits
+    cost about 5 microseconds per word for 256 states on CPU, so one seed replaces 48 words.
     """
-    digits = words[:, None] % jnp.uint32(3**_TRITS_PER_WORD) // jnp.uint32(3) ** jnp.arange(
-        _TRITS_PER_WORD, dtype=jnp.uint32
-    )
-    return (digits % jnp.uint32(3)).reshape(-1).astype(jnp.int32)
+    slots = jnp.arange(C.MAX_ENEMIES, dtype=jnp.uint32)
+    return (_mix(seed + slots * jnp.uint32(0x9E3779B9)) % jnp.uint32(3)).astype(jnp.int32)
 
 
 def _damage(state: GameState, program: Int[Array, ""]) -> tuple[Bool[Array, " E"], Int[Array, " E"]]:
     """(hit, damage) of the damage programs; nobody is hit under any other program.
 
-    D_BOM's target daemon gets damage equal to its hp (it is destroyed), the enemies around it 1.
+    D_BOM's target (nearest daemon, then first in list order) gets damage equal to its hp, so it is destroyed;
+    the enemies on the cells surrounding it get 1.
     """
     p, e, board = state.player, state.enemies, state.board
     daemon = e.alive & (e.kind == C.DAEMON)
     distance = jnp.where(daemon, manhattan(e.row, e.col, p.row, p.col), C.NUM_CELLS)
-    any_daemon, bomb_slot = first_in_order(daemon & (distance == distance.min()), e.order)
-    bomb = (jnp.arange(C.MAX_ENEMIES) == bomb_slot) & any_daemon
-    around_bomb = chebyshev(e.row, e.col, e.row[bomb_slot], e.col[bomb_slot]) == 1
+    _, bomb = first_mask(daemon & (distance == distance.min()), e.order)
+    bomb_cell = jnp.where(bomb, cell_index(e.row, e.col), 0).sum()
+    around_bomb = chebyshev(e.row, e.col, bomb_cell // C.BOARD_SIZE, bomb_cell % C.BOARD_SIZE) == 1
 
     hit = (
         ((program == C.DEBUG) & grid_at(board.content == C.CONTENT_BLOCK, e.row, e.col))
@@ -118,11 +121,15 @@ def _damage(state: GameState, program: Int[Array, ""]) -> tuple[Bool[Array, " E"
     return hit, damage
 
 
+def _max_hp(kind: Int[Array, " E"]) -> Int[Array, " E"]:
+    # A select per type, not a table lookup: under vmap a lookup is a gather, several times slower.
+    return sum(jnp.where(kind == k, int(hp), 0) for k, hp in enumerate(C.ENEMY_MAX_HP))
+
+
 def _polymorph(enemies: Enemies, draws: Int[Array, " E"]) -> tuple[Int[Array, " E"], Int[Array, " E"]]:
     """POLY: each enemy becomes one of the three other types (``draws`` in 0..2), keeping the damage taken."""
-    max_hp = jnp.asarray(C.ENEMY_MAX_HP)
     kind = (enemies.kind + 1 + draws) % C.NUM_ENEMY_TYPES
-    return kind, max_hp[kind] - (max_hp[enemies.kind] - enemies.hp)
+    return kind, _max_hp(kind) - (_max_hp(enemies.kind) - enemies.hp)
 
 
 def apply_program(
@@ -139,20 +146,19 @@ def apply_program(
     def running(*programs):
         return jnp.isin(program, jnp.asarray(programs))
 
-    # The random words of POLY (new types) and WARP (an index among all enemies and transmissions, counted in
-    # slot order: the choice is uniform, so any fixed order will do; modulo n <= 84 is biased by under 1e-7).
-    words = jax.random.bits(key, (_POLY_WORDS + 1,))
-    targets = jnp.concatenate([e.alive, t.alive])
-    warp_index = words[-1] % jnp.maximum(targets.sum(), 1).astype(jnp.uint32)
-    chosen = nth_alive(targets, warp_index.astype(jnp.int32))
-    warp_row = jnp.where(chosen, jnp.concatenate([e.row, t.row]), 0).sum()
-    warp_col = jnp.where(chosen, jnp.concatenate([e.col, t.col]), 0).sum()
-    warp_onto_enemy = chosen[: C.MAX_ENEMIES].any()
-
-    # CRASH / WARP removals, PUSH / PULL moves.
-    crash = running(C.CRASH)
-    warp = running(C.WARP)
+    crash, warp, poly = running(C.CRASH), running(C.WARP), running(C.POLY)
     push_pull = running(C.PUSH, C.PULL)
+
+    # Two random words: an index among all enemies and transmissions for WARP (counted in slot order: the choice
+    # is uniform, so any fixed order will do; modulo n <= 84 it is biased by under 1e-7) and POLY's seed.
+    warp_word, poly_seed = jax.random.bits(key, (2,))
+    targets = jnp.concatenate([e.alive, t.alive])
+    warp_slot = nth_alive(targets, (warp_word % jnp.maximum(targets.sum(), 1).astype(jnp.uint32)).astype(jnp.int32))
+    warp_row = jnp.concatenate([e.row, t.row])[warp_slot]
+    warp_col = jnp.concatenate([e.col, t.col])[warp_slot]
+    warp_onto_enemy = warp_slot < C.MAX_ENEMIES
+
+    # CRASH and WARP remove whole cells' worth of enemies or transmissions; PUSH and PULL move enemies.
     removed_e = e.alive & (
         (crash & (chebyshev(e.row, e.col, p.row, p.col) == 1))
         | (warp & warp_onto_enemy & (e.row == warp_row) & (e.col == warp_col))
@@ -168,12 +174,12 @@ def apply_program(
         e.order,
     )
     moves = push_pull & first
+    # One kill per cleared cell: its first enemy, and its transmission (a cell holds at most one, §2.5).
     cell_kills = (first & ~push_pull & ~e.from_scheduled).sum(dtype=jnp.int32) + (
-        first_per_cell(removed_t, cell_index(t.row, t.col), t.order) & ~t.from_scheduled
+        removed_t & ~t.from_scheduled
     ).sum(dtype=jnp.int32)
 
-    poly = running(C.POLY)
-    poly_kind, poly_hp = _polymorph(e, trits(words[:-1])[: C.MAX_ENEMIES])
+    poly_kind, poly_hp = _polymorph(e, uniform_trits(poly_seed))
     hit, damage = _damage(state, program)
     enemies, damage_kills = damage_enemies(
         e._replace(
@@ -190,8 +196,9 @@ def apply_program(
         alive=t.alive & ~removed_t, countdown=t.countdown + 3 * running(C.DELAY).astype(jnp.int32)
     )
 
-    crashed = crash & surrounding_cells(p.row, p.col) & (board.content == C.CONTENT_BLOCK)
-    reduced = running(C.REDUC) & (board.content == C.CONTENT_BLOCK) & ~board.siphoned
+    block = board.content == C.CONTENT_BLOCK
+    crashed = crash & surrounding_cells(p.row, p.col) & block
+    reduced = running(C.REDUC) & block & ~board.siphoned
     spawn = jnp.where(reduced, jnp.maximum(board.spawn - 1, 0), board.spawn)
     new_board = board._replace(
         content=jnp.where(crashed, C.CONTENT_EMPTY, board.content),

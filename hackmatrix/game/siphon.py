@@ -7,7 +7,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Int
 
 from hackmatrix.game import constants as C
-from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS, cross_cells, cross_sum
+from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS, cross_cells, cross_sum, grid_at
 from hackmatrix.game.state import GameState
 
 
@@ -90,13 +90,12 @@ def siphon_quality(state: GameState) -> tuple[Bool[Array, ""], Int[Array, ""], I
     credits_at = cross_sum(jnp.where(loose, board.credits, 0))
     energy_at = cross_sum(jnp.where(loose, board.energy, 0))
 
-    here = (CELL_ROWS == p.row) & (CELL_COLS == p.col)
-    on_block = (here & block).any()
-    player_cross = cross_cells(p.row, p.col) & ~on_block  # a player on a block yields nothing
+    on_block = grid_at(block, p.row, p.col)  # a player on a block yields nothing
+    player_cross = cross_cells(p.row, p.col) & ~on_block
     player_programs = _union(program_bit, player_cross & unowned_program)
     valuable = (player_cross & (data | unowned_program)).any()
-    own_credits = jnp.where(on_block, 0, jnp.where(here, credits_at, 0).sum())
-    own_energy = jnp.where(on_block, 0, jnp.where(here, energy_at, 0).sum())
+    own_credits = jnp.where(on_block, 0, grid_at(credits_at, p.row, p.col))
+    own_energy = jnp.where(on_block, 0, grid_at(energy_at, p.row, p.col))
 
     extra = (data & ~player_cross) | (unowned_program & ~_contains(player_programs, program_bit))
     required = player_cross & fresh_block
@@ -108,6 +107,7 @@ def siphon_quality(state: GameState) -> tuple[Bool[Array, ""], Int[Array, ""], I
         & (energy_at >= own_energy)
         & ((credits_at > own_credits) | (energy_at > own_energy))
     )
+    # A better position has more of at least one resource, so some shortfall is positive exactly when one exists.
     missed_credits = jnp.where(better, credits_at - own_credits, 0).max()
     missed_energy = jnp.where(better, energy_at - own_energy, 0).max()
-    return better.any(), missed_credits, missed_energy
+    return (missed_credits > 0) | (missed_energy > 0), missed_credits, missed_energy
