@@ -16,7 +16,7 @@ import pytest
 from wandb_reader import read_runs
 
 import hackmatrix as hm
-from hackmatrix.train import CLI_DEFAULTS, build_parser, config_flag, main, new_config, parse_args
+from hackmatrix.train import CLI_DEFAULTS, build_parser, config_flag, format_benchmark, main, new_config, parse_args
 from hackmatrix.training.checkpoint import latest_checkpoint, read_metadata
 from hackmatrix.training.naming import run_id_for
 
@@ -186,12 +186,26 @@ def test_benchmark_prints_the_three_variants_and_their_overheads(isolated_wandb:
         capture_output=True,
         text=True,
     )
+    variant = r"monolithic|chunked|chunked \+ W&B|  less W&B start \+ finish"
     rows = {
         match[1].strip(): (float(match[2]), match[3])
-        for match in re.finditer(r"^(monolithic|chunked|chunked \+ W&B)\s+([\d.]+)\s*([+-][\d.]+ %)?$",
-                                 completed.stdout, re.MULTILINE)
-    }  # fmt: skip
-    assert rows.keys() == {"monolithic", "chunked", "chunked + W&B"}, completed.stdout
+        for match in re.finditer(rf"^({variant})\s+([\d.]+)\s*([+-][\d.]+ %)?$", completed.stdout, re.MULTILINE)
+    }
+    assert rows.keys() == {"monolithic", "chunked", "chunked + W&B", "less W&B start + finish"}, completed.stdout
     assert all(seconds > 0 for seconds, _ in rows.values())
-    assert rows["monolithic"][1] is None and rows["chunked"][1] and rows["chunked + W&B"][1]
+    assert rows["monolithic"][1] is None and all(overhead for name, (_, overhead) in rows.items() if name != "monolithic")
+    assert re.search(r"^\(W&B start \+ finish: [\d.]+ s once per run", completed.stdout, re.MULTILINE)
     assert not list((isolated_wandb / "dir").rglob("*.wandb"))  # its W&B runs lived in a temporary directory
+
+
+def test_benchmark_overheads_are_relative_to_monolithic() -> None:
+    medians = {"monolithic": 2.0, "chunked": 2.01, "chunked + W&B": 2.1, "W&B start + finish": 0.05}
+    table = format_benchmark(medians, repeats=3)
+    expected = {
+        "chunked": 100 * (medians["chunked"] / medians["monolithic"] - 1),
+        "chunked + W&B": 100 * (medians["chunked + W&B"] / medians["monolithic"] - 1),
+        "less W&B start + finish": 100 * ((medians["chunked + W&B"] - 0.05) / medians["monolithic"] - 1),
+    }
+    for name, overhead in expected.items():
+        row = rf"^\s*{re.escape(name)}\s+[\d.]+\s+" + re.escape(f"{overhead:+.2f} %") + "$"
+        assert re.search(row, table, re.MULTILINE), (name, table)

@@ -9,6 +9,7 @@ import pathlib
 from typing import Any
 
 import jax
+import numpy as np
 import pytest
 import wandb
 from wandb_reader import OfflineRun, read_runs
@@ -16,7 +17,7 @@ from wandb_reader import OfflineRun, read_runs
 import hackmatrix as hm
 from hackmatrix.game.env import HackMatrix
 from hackmatrix.training.artifacts import ArtifactUploader
-from hackmatrix.training.checkpoint import list_checkpoints, read_metadata
+from hackmatrix.training.checkpoint import list_checkpoints, read_metadata, save_checkpoint
 from hackmatrix.training.wandb_logger import WandbLogger, metric_key
 
 CONFIG = hm.PPOConfig(
@@ -156,10 +157,11 @@ def test_hackmatrix_metrics_reach_wandb_under_the_names_of_the_issue() -> None:
     }  # fmt: skip  (added by the logger itself)
 
 
-def _stand_alone_setup(logger: WandbLogger) -> hm.PPOTrainer:
-    """Runs only the logger's setup and teardown around a trainer that never compiles."""
-    trainer = hm.PPOTrainer(hm.TinyCorridor(), CONFIG, callbacks=[logger])
-    logger.setup(trainer)
+def _stand_alone_setup(*callbacks: hm.Callback) -> hm.PPOTrainer:
+    """Runs only the callbacks' setup, on a trainer that never compiles (the caller tears the logger down)."""
+    trainer = hm.PPOTrainer(hm.TinyCorridor(), CONFIG, callbacks=list(callbacks))
+    for callback in callbacks:
+        callback.setup(trainer)
     return trainer
 
 
@@ -188,6 +190,30 @@ def test_throughput_meter_registered_after_the_logger_is_an_error() -> None:
     trainer = hm.PPOTrainer(hm.TinyCorridor(), CONFIG, callbacks=[logger, hm.ThroughputMeter()])
     with pytest.raises(ValueError, match="ThroughputMeter before the WandbLogger"):
         logger.setup(trainer)
+
+
+def test_upload_cadence_is_every_n_updates_and_always_the_last_checkpoint(
+    isolated_wandb: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    logger = WandbLogger(run_id="cade0ce0")
+    uploader = ArtifactUploader(every=4)
+    trainer = _stand_alone_setup(logger, uploader)
+    for update in (2, 4, 6, 8):
+        path = save_checkpoint(
+            tmp_path,
+            {"weights": np.zeros(3, np.float32)},
+            update=update,
+            env_steps=update * CONFIG.batch_size,
+            config=CONFIG.to_dict(),
+            config_hash=CONFIG.config_hash(),
+            callback_states={},
+        )
+        uploader.on_checkpoint(trainer, str(path), update)
+    uploader.on_fit_end(trainer, state=None)
+    logger.teardown(trainer)
+    wandb.teardown()
+    (run,) = read_runs(isolated_wandb / "dir")
+    assert [artifact.metadata["update_step"] for artifact in run.artifacts] == [2, 6, 8]
 
 
 def test_artifact_uploader_needs_a_logger() -> None:

@@ -16,7 +16,7 @@ from hackmatrix.training.artifacts import ArtifactUploader
 from hackmatrix.training.wandb_logger import WandbLogger
 
 CONFIG = hm.PPOConfig(
-    num_envs=4, num_steps=8, total_timesteps=4 * 8 * 4, num_minibatches=2, hidden_dim=16, num_layers=1
+    num_envs=4, num_steps=8, total_timesteps=4 * 8 * 6, num_minibatches=2, hidden_dim=16, num_layers=1
 )
 SECONDS_TO_START = 15
 
