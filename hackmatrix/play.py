@@ -7,9 +7,9 @@ its action number); after each step it shows the reward broken into its componen
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import TextIO
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +20,10 @@ from hackmatrix.game.env import HackMatrix
 from hackmatrix.game.render import ACTION_KEYS, LEGEND, action_name, render
 
 QUIT = "q"
+_ENV = HackMatrix()
+# Jitted once per process, shared by every game played in it.
+_RESET = jax.jit(_ENV.reset)
+_STEP = jax.jit(_ENV.step)
 
 
 def play(lines: Iterable[str], *, seed: int = 0, write: Callable[[str], object] = print) -> float:
@@ -27,10 +31,8 @@ def play(lines: Iterable[str], *, seed: int = 0, write: Callable[[str], object] 
 
     The game ends on done, on ``q``, or when ``lines`` runs out.
     """
-    env = HackMatrix()
-    step = jax.jit(env.step)
     key, reset_key = jax.random.split(jax.random.key(seed))
-    state, obs = jax.jit(env.reset)(reset_key)
+    state, obs = _RESET(reset_key)
     episode_return = 0.0
     write(LEGEND)
     write(render(state))
@@ -47,7 +49,7 @@ def play(lines: Iterable[str], *, seed: int = 0, write: Callable[[str], object] 
             write(f"{action_name(action)} is not possible now: choose one of the valid actions.")
             continue
         key, step_key = jax.random.split(key)
-        state, obs, reward, done, info = step(state, jnp.asarray(action, jnp.int32), step_key)
+        state, obs, reward, done, info = _STEP(state, jnp.asarray(action, jnp.int32), step_key)
         episode_return += float(reward)
         components = {name: float(value) for name, value in jax.device_get(info["reward"]).items()}
         paid = "  ".join(f"{name} {value:+.2f}" for name, value in components.items() if value != 0.0)
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     play(_prompted(sys.stdin), seed=args.seed)
 
 
-def _prompted(stream: TextIO) -> Iterator[str]:
+def _prompted(stream: io.TextIOBase) -> Iterator[str]:
     """The lines of ``stream``, printing a prompt before each read."""
     while True:
         print("> ", end="", flush=True)

@@ -6,6 +6,7 @@ compilation cache of conftest.py makes later processes cheap).
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import pytest
@@ -16,8 +17,9 @@ from hackmatrix.game.observation import observe
 from hackmatrix.game.state import GameState
 
 ENV = HackMatrix()
-STEP = jax.jit(ENV.step)
-RESET = jax.jit(ENV.reset)
+# Any retrace (a state of another structure or dtype, e.g. from the scenario builder) fails the test that causes it.
+STEP = jax.jit(eqx.debug.assert_max_traces(ENV.step, max_traces=1))
+RESET = jax.jit(eqx.debug.assert_max_traces(ENV.reset, max_traces=1))
 OBSERVE = jax.jit(observe)
 KEY = jax.random.key(0)
 

@@ -52,12 +52,11 @@ def enemy_channels(state: GameState) -> Float[Array, "6 6 7"]:
     kind, row, col = e.kind[slot], e.row[slot], e.col[slot]
     hidden = (kind == C.CRYPTOG) & (row != state.player.row) & (col != state.player.col) & ~state.show
     shown = (present & ~hidden)[..., None]
-    kind_onehot = kind[..., None] == jnp.arange(C.NUM_ENEMY_TYPES)
     features = jnp.concatenate(
-        [kind_onehot, (e.hp[slot] / _HP_SCALE)[..., None], e.stunned[slot][..., None], e.from_siphon[slot][..., None]],
-        axis=-1,
-        dtype=jnp.float32,
-    )
+        [kind[..., None] == jnp.arange(C.NUM_ENEMY_TYPES), (e.hp[slot] / _HP_SCALE)[..., None],
+         e.stunned[slot][..., None], e.from_siphon[slot][..., None]],
+        axis=-1, dtype=jnp.float32,
+    )  # fmt: skip
     return jnp.where(shown, features, 0.0)
 
 
@@ -82,7 +81,7 @@ def transmission_countdowns(state: GameState) -> Float[Array, "6 6"]:
     t = state.transmissions
     on_cell = t.alive[:, None] & (cell_index(t.row, t.col)[:, None] == jnp.arange(C.NUM_CELLS))
     value = jnp.minimum(t.countdown / _COUNTDOWN_SCALE, 1.0).astype(jnp.float32)
-    return jnp.max(jnp.where(on_cell, value[:, None], 0.0), axis=0).reshape(C.BOARD_SIZE, C.BOARD_SIZE)
+    return (value @ on_cell.astype(jnp.float32)).reshape(C.BOARD_SIZE, C.BOARD_SIZE)
 
 
 def cell_channels(state: GameState) -> Float[Array, "6 6 6"]:

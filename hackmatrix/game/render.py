@@ -75,7 +75,7 @@ def valid_action_lines(state: GameState) -> list[str]:
     """One ``key  name`` line per valid action (programs with their credit / energy cost)."""
     mask = np.asarray(action_mask(state))
     lines = []
-    for action in np.flatnonzero(mask):
+    for action in np.flatnonzero(mask).tolist():
         line = f"  {KEY_OF_ACTION[action]:>2}  {action_name(action)}"
         if action >= C.FIRST_PROGRAM_ACTION:
             program = action - C.FIRST_PROGRAM_ACTION

@@ -1,0 +1,124 @@
+"""Environment throughput: a random policy sampling from the action mask, ``vmap`` over N environments and a
+``lax.scan`` of 128 steps inside one ``jit``, with auto-reset on done.
+
+Prints, per N, the compile time and env steps/s (median of 5 timed calls after a warm-up), then a profile of the
+step's pieces (each jitted alone, vmapped over N=256 states taken from random play).
+
+    .venv/bin/python benchmarks/bench_env.py [--sizes 64 256 1024] [--steps 128] [--no-profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from hackmatrix.env.autoreset import AutoReset
+from hackmatrix.game.actions import apply_player_action
+from hackmatrix.game.enemy_phase import run_enemy_phase
+from hackmatrix.game.env import HackMatrix
+from hackmatrix.game.generation import complete_stage
+from hackmatrix.game.mask import action_mask
+from hackmatrix.game.observation import observe
+from hackmatrix.game.reward import distance_to_exit
+
+TIMED_CALLS = 5
+
+
+def random_actions(key, mask):
+    """One uniformly random valid action per environment."""
+    return jax.random.categorical(key, jnp.where(mask, 0.0, -jnp.inf))
+
+
+def make_rollout(env, num_envs: int, num_steps: int) -> Callable:
+    """A jitted ``(states, masks, key) -> (states, masks, episodes_done)`` running ``num_steps`` batched steps."""
+    step = jax.vmap(env.step)
+
+    def one_step(carry, key):
+        states, masks = carry
+        action_key, step_key = jax.random.split(key)
+        actions = random_actions(action_key, masks)
+        states, obs, _, done, _ = step(states, actions, jax.random.split(step_key, num_envs))
+        return (states, obs.action_mask), done.sum()
+
+    @jax.jit
+    def rollout(states, masks, key):
+        (states, masks), done = jax.lax.scan(one_step, (states, masks), jax.random.split(key, num_steps))
+        return states, masks, done.sum()
+
+    return rollout
+
+
+def median_seconds(fn: Callable, *args) -> float:
+    jax.block_until_ready(fn(*args))  # warm-up
+    times = []
+    for _ in range(TIMED_CALLS):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_rollout(num_envs: int, num_steps: int) -> tuple[float, float, object]:
+    """(compile seconds, env steps per second, final states) for one batch size."""
+    env = AutoReset(HackMatrix())
+    states, obs = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.key(0), num_envs))
+    rollout = make_rollout(env, num_envs, num_steps)
+    key = jax.random.key(1)
+    start = time.perf_counter()
+    compiled = rollout.lower(states, obs.action_mask, key).compile()
+    compile_seconds = time.perf_counter() - start
+    states, masks, _ = compiled(states, obs.action_mask, key)
+    seconds = median_seconds(compiled, states, masks, key)
+    return compile_seconds, num_envs * num_steps / seconds, states
+
+
+def profile_pieces(states) -> dict[str, float]:
+    """Median milliseconds of each piece of a step, vmapped over the batch ``states``."""
+    num_envs = states.stage.shape[0]
+    env = HackMatrix()
+    keys = jax.random.split(jax.random.key(2), num_envs)
+    masks = jax.vmap(action_mask)(states)
+    actions = random_actions(jax.random.key(3), masks)
+    acted, outcome = jax.vmap(lambda s, a, k: apply_player_action(s, a, key=k))(states, actions, keys)
+    pieces = {
+        "whole step (no reset)": (jax.vmap(env.step), (states, actions, keys)),
+        "reset (new_game)": (jax.vmap(env.reset), (keys,)),
+        "action_mask": (jax.vmap(action_mask), (states,)),
+        "apply_player_action": (jax.vmap(lambda s, a, k: apply_player_action(s, a, key=k)), (states, actions, keys)),
+        "run_enemy_phase (all run)": (jax.vmap(lambda s, k: run_enemy_phase(s, key=k)), (acted, keys)),
+        "complete_stage (none)": (jax.vmap(lambda s, k: complete_stage(s, key=k, where=False)), (acted, keys)),
+        "complete_stage (all)": (jax.vmap(lambda s, k: complete_stage(s, key=k)), (acted, keys)),
+        "distance_to_exit": (jax.vmap(distance_to_exit), (states,)),
+        "observe": (jax.vmap(observe), (states,)),
+    }
+    del outcome
+    return {name: 1000 * median_seconds(jax.jit(fn), *args) for name, (fn, args) in pieces.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 1024])
+    parser.add_argument("--steps", type=int, default=128)
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; {args.steps} steps per call, median of {TIMED_CALLS}")
+    profile_states = None
+    for num_envs in args.sizes:
+        compile_seconds, steps_per_second, states = bench_rollout(num_envs, args.steps)
+        print(f"N={num_envs:5d}  compile {compile_seconds:6.2f} s  {steps_per_second:12,.0f} env steps/s")
+        if num_envs == 256 or profile_states is None:
+            profile_states = states
+    if not args.no_profile:
+        n = profile_states.stage.shape[0]
+        print(f"profile of one batched step, N={n} (median ms per call, each piece jitted alone):")
+        for name, ms in profile_pieces(profile_states).items():
+            print(f"  {name:28s} {ms:8.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""``HackMatrix`` as an environment: the protocol, reset, the info dict, done, and compiling once."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hackmatrix.env.protocol import Environment
+from hackmatrix.game import HackMatrix, Observation, RewardConfig, render
+from hackmatrix.game import constants as C
+from hackmatrix.game.scenario import EnemySpec, PlayerSpec, Scenario, build_state
+from test_game_support import ENV, OBSERVE, RESET, STEP, step
+
+P = {name: C.FIRST_PROGRAM_ACTION + i for i, name in enumerate(C.PROGRAM_NAMES)}
+
+
+def test_the_environment_protocol():
+    assert isinstance(ENV, Environment)
+    assert (ENV.num_actions, ENV.observation_size) == (C.NUM_ACTIONS, C.OBS_SIZE) == (28, 1545)
+    assert HackMatrix.info_max_keys == ("stats/highest_stage",)
+    assert ENV.reward_config == RewardConfig()
+    assert callable(render)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reset_returns_a_fresh_game_and_its_observation(seed):
+    state, obs = RESET(jax.random.key(seed))
+    assert isinstance(obs, Observation) and obs.flat.shape == (C.OBS_SIZE,)
+    jax.tree.map(np.testing.assert_array_equal, obs, OBSERVE(state))
+    np.testing.assert_array_equal(ENV.action_mask(state), obs.action_mask)
+    assert obs.action_mask.any()
+    assert (int(state.stage), int(state.turn), int(state.player.hp)) == (1, 0, 3)
+    assert not np.asarray(state.reward_totals).any() and int(state.history.count) == 0
+
+
+def test_step_and_reset_compile_once_for_generated_and_hand_built_states():
+    """STEP and RESET fail on a second trace (see test_game_support); feed them states of every origin."""
+    generated, obs = RESET(jax.random.key(7))
+    hand_built = build_state(Scenario(PlayerSpec(1, 1, energy=2), enemies=[EnemySpec("virus", 3, 3, 2)],
+                                      owned_programs=["PUSH"]))  # fmt: skip
+    action = int(np.flatnonzero(obs.action_mask)[0])
+    for state, act in [(generated, action), (hand_built, P["PUSH"]), (hand_built, C.ACTION_UP)]:
+        stepped, *_ = step(state, act)
+        step(stepped, C.ACTION_DOWN)
+    RESET(jax.random.key(8))
+
+
+@pytest.mark.parametrize(
+    "action, fractions",
+    [(C.ACTION_DOWN, (1, 0, 0)), (C.ACTION_SIPHON, (0, 1, 0)), (P["WAIT"], (0, 0, 1))],
+    ids=["move", "siphon", "program"],
+)
+def test_info_reports_components_action_kind_stage_and_validity(action, fractions):
+    state = build_state(Scenario(PlayerSpec(2, 2, energy=1, data_siphons=1), owned_programs=["WAIT"], stage=3))
+    _, _, reward, _, info = STEP(state, jnp.int32(action), jax.random.key(0))
+    info = jax.device_get(info)
+    assert set(info) == {"reward", "actions", "stats", "invalid_action"}
+    assert set(info["reward"]) == set(C.REWARD_COMPONENTS)
+    assert sum(info["reward"].values()) == pytest.approx(float(reward), abs=1e-6)
+    assert (info["actions"]["move_frac"], info["actions"]["siphon_frac"], info["actions"]["program_frac"]) == fractions
+    assert (info["stats"]["highest_stage"], info["invalid_action"]) == (3.0, 0.0)
+    _, _, _, done, info = STEP(state, jnp.int32(P["PUSH"]), jax.random.key(0))  # not owned
+    assert bool(done) and float(info["invalid_action"]) == 1.0
+
+
+def test_done_on_death_and_victory_but_not_on_a_stage_completion():
+    dying = build_state(Scenario(PlayerSpec(2, 2, hp=1, energy=1), owned_programs=["WAIT"],
+                                 enemies=[EnemySpec("daemon", 2, 3, 3)]))  # fmt: skip
+    assert step(dying, P["WAIT"])[3]
+    assert not step(build_state(Scenario(PlayerSpec(4, 5), stage=7)), C.ACTION_UP)[3]
+    assert step(build_state(Scenario(PlayerSpec(4, 5), stage=8)), C.ACTION_UP)[3]
