@@ -187,25 +187,29 @@ def test_benchmark_prints_the_three_variants_and_their_overheads(isolated_wandb:
         text=True,
     )
     variant = r"monolithic|chunked|chunked \+ W&B|  less W&B start \+ finish"
+    number, overhead = r"\s+(-?[\d.]+)", r"\s*([+-][\d.]+ %)?"
     rows = {
-        match[1].strip(): (float(match[2]), match[3])
-        for match in re.finditer(rf"^({variant})\s+([\d.]+)\s*([+-][\d.]+ %)?$", completed.stdout, re.MULTILINE)
+        match[1].strip(): match.groups()[1:]
+        for match in re.finditer(rf"^({variant}){number}{overhead}{number}{overhead}$", completed.stdout, re.MULTILINE)
     }
     assert rows.keys() == {"monolithic", "chunked", "chunked + W&B", "less W&B start + finish"}, completed.stdout
-    assert all(seconds > 0 for seconds, _ in rows.values())
-    assert rows["monolithic"][1] is None and all(overhead for name, (_, overhead) in rows.items() if name != "monolithic")
-    assert re.search(r"^\(W&B start \+ finish: [\d.]+ s once per run", completed.stdout, re.MULTILINE)
+    assert rows["monolithic"][1] is rows["monolithic"][3] is None
+    assert all(overhead for name, row in rows.items() if name != "monolithic" for overhead in row[1::2])
+    assert re.search(r"W&B start \+ finish: [\d.]+ s, once per run", completed.stdout)
     assert not list((isolated_wandb / "dir").rglob("*.wandb"))  # its W&B runs lived in a temporary directory
 
 
 def test_benchmark_overheads_are_relative_to_monolithic() -> None:
-    medians = {"monolithic": 2.0, "chunked": 2.01, "chunked + W&B": 2.1, "W&B start + finish": 0.05}
-    table = format_benchmark(medians, repeats=3)
-    expected = {
-        "chunked": 100 * (medians["chunked"] / medians["monolithic"] - 1),
-        "chunked + W&B": 100 * (medians["chunked + W&B"] / medians["monolithic"] - 1),
-        "less W&B start + finish": 100 * ((medians["chunked + W&B"] - 0.05) / medians["monolithic"] - 1),
+    wall = {
+        "monolithic": [2.0, 1.9, 2.2],
+        "chunked": [2.01, 2.0, 2.4],
+        "chunked + W&B": [2.1, 2.05, 2.3],
+        "W&B start + finish": [0.05, 0.04, 0.06],
     }
-    for name, overhead in expected.items():
-        row = rf"^\s*{re.escape(name)}\s+[\d.]+\s+" + re.escape(f"{overhead:+.2f} %") + "$"
+    cpu = {name: [2 * value for value in values] for name, values in wall.items()}
+    table = format_benchmark({"wall": wall, "CPU": cpu})
+    for name, median in [("chunked", 2.01), ("chunked + W&B", 2.1), ("less W&B start + finish", 2.1 - 0.05)]:
+        overhead = f"{100 * (median / 2.0 - 1):+.2f} %"
+        cells = [f"{median:.3f}", overhead, f"{2 * median:.3f}", overhead]
+        row = rf"^\s*{re.escape(name)}" + "".join(rf"\s+{re.escape(cell)}" for cell in cells) + "$"
         assert re.search(row, table, re.MULTILINE), (name, table)
