@@ -58,3 +58,21 @@ def isolated_wandb(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> I
     yield wandb_root
     if "wandb" in sys.modules:
         sys.modules["wandb"].teardown()
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    """A PPO config on the tiny corridor small enough to compile and run in seconds. Tests that train with it (and
+    the same chunk sizes) share compiled executables through the persistent compilation cache."""
+    import hackmatrix as hm
+
+    return hm.PPOConfig(
+        num_envs=4,
+        num_steps=8,
+        total_timesteps=4 * 8 * 5,
+        num_minibatches=2,
+        update_epochs=2,
+        hidden_dim=16,
+        num_layers=1,
+        seed=3,
+    )

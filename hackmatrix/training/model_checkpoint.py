@@ -24,7 +24,7 @@ class ModelCheckpoint(Callback):
         self,
         dirpath: str | os.PathLike[str],
         every_n_updates: int | None = None,
-        every_n_minutes: float | None = None,
+        every_n_minutes: int | float | None = None,
         keep_last_k: int | None = 3,
         save_on_end: bool = True,
     ):

@@ -65,6 +65,7 @@ class Trainer(abc.ABC):
         self.update_step = 0
         self.last_chunk_seconds = 0.0
         self.last_compile_seconds = 0.0
+        self._init_jit = eqx.filter_jit(self.init_state)
         # The state is donated: each chunk writes its result into the buffers of its input.
         self._scan_jit = eqx.filter_jit(self._scan_updates, donate="all")
         self._executables: dict[int, Any] = {}
@@ -136,7 +137,7 @@ class Trainer(abc.ABC):
     def train_monolithic(self, num_updates: int) -> tuple[PyTree, dict[str, np.ndarray]]:
         """``num_updates`` updates from the fresh state as one single ``lax.scan``, without callbacks (the reference
         that chunked and resumed runs must reproduce bit for bit)."""
-        state = eqx.filter_jit(self.init_state)()
+        state = self._init_jit()
         state, metrics = self._executable(state, num_updates)(state, num_updates)
         return state, jax.device_get(metrics)
 
@@ -173,7 +174,7 @@ class Trainer(abc.ABC):
         self.update_step = 0
         path = self._resume_path(resume_from)
         if path is None:
-            return eqx.filter_jit(self.init_state)()
+            return self._init_jit()
         template = eqx.filter_eval_shape(self.init_state)
         state, metadata = load_checkpoint(path, template)
         differences = self.config.training_differences(metadata["config"])

@@ -1,0 +1,71 @@
+"""PPO training throughput: HackMatrix at the default config for a few chunks, then the tiny corridor env (which
+costs almost nothing to step, so its figure is the PPO machinery's own overhead).
+
+Prints, per environment, the chunk function's compile time, env steps/s of each timed chunk and their median, and
+the process's peak resident memory (``ru_maxrss``). Goals on the 2-core CPU machine (HackMatrix, default config):
+>= 14,000 env steps/s, compile <= 8 s, peak memory <= 1.5 GB.
+
+    .venv/bin/python benchmarks/bench_train.py [--chunks 3] [--chunk-size 2] [--env hackmatrix tiny]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+from typing import Any
+
+import hackmatrix as hm
+from hackmatrix.env.protocol import Environment
+
+
+class ChunkTimes(hm.Callback):
+    """Collects the meter's per-chunk throughput."""
+
+    def __init__(self, meter: hm.ThroughputMeter):
+        self.meter = meter
+        self.steps_per_second: list[float] = []
+
+    def on_chunk_end(self, trainer: hm.Trainer, state: Any, metrics: dict[str, Any], step: int) -> None:
+        self.steps_per_second.append(self.meter.steps_per_second)
+        print(f"  chunk ending at update {step}: {self.meter.steps_per_second:,.0f} env steps/s", flush=True)
+
+
+def make_env(name: str) -> Environment:
+    if name == "tiny":
+        return hm.TinyCorridor()
+    from hackmatrix.game.env import HackMatrix
+
+    return HackMatrix()
+
+
+def bench(name: str, chunks: int, chunk_size: int) -> None:
+    config = hm.PPOConfig()
+    # One warm-up chunk whose time includes nothing but running (compilation is timed apart), then timed chunks.
+    config = hm.PPOConfig(total_timesteps=config.batch_size * chunk_size * (chunks + 1))
+    meter = hm.ThroughputMeter()
+    times = ChunkTimes(meter)
+    trainer = hm.PPOTrainer(make_env(name), config, callbacks=[meter, times], chunk_size=chunk_size)
+    print(f"{name}: {config.num_envs} envs x {config.num_steps} steps, {config.num_updates} updates", flush=True)
+    trainer.fit()
+    timed = times.steps_per_second[1:]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{name}: compile {meter.compile_seconds:.1f} s, median {statistics.median(timed):,.0f} env steps/s "
+        f"over {len(timed)} chunks, peak memory so far {peak_mb:,.0f} MB",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chunks", type=int, default=3, help="timed chunks (after one warm-up chunk)")
+    parser.add_argument("--chunk-size", type=int, default=2)
+    parser.add_argument("--env", nargs="+", default=["hackmatrix", "tiny"], choices=["hackmatrix", "tiny"])
+    args = parser.parse_args()
+    for name in args.env:
+        bench(name, args.chunks, args.chunk_size)
+
+
+if __name__ == "__main__":
+    main()
