@@ -216,30 +216,29 @@ def _config(parser: argparse.ArgumentParser, values: dict[str, Any]) -> PPOConfi
 def plan_run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> RunPlan:
     """Names the run, finds the checkpoint it continues from (if any) and its config; exits with code 2 if the
     flags are invalid or a resume is impossible. A generated name is claimed only once the flags are valid."""
+    run_name: str | None = args.run_name
+    checkpoint: pathlib.Path | None = None
     if args.resume_run is not None:
         run_dir = find_run_directory(args.checkpoint_dir, args.resume_run)
         checkpoint = (latest_checkpoint(run_dir) if run_dir else None) or _download_checkpoint(parser, args)
         run_name = checkpoint.parent.name
-        run_id = run_id_for(run_name) if args.resume_run == run_name else args.resume_run
-    elif args.run_name is not None:
-        run_name, run_id = args.run_name, run_id_for(args.run_name)
+    elif run_name is not None:
         checkpoint = latest_checkpoint(args.checkpoint_dir / run_name)
-    else:
-        config = new_config(parser, args)
-        run_name = claim_run_name(args.checkpoint_dir, suffix=args.run_suffix)
-        return RunPlan(config, args.log_interval or DEFAULT_CHUNK_SIZE, run_name, run_id_for(run_name),
-                       args.checkpoint_dir / run_name, resume_from=None)
     if checkpoint is None:
-        return RunPlan(new_config(parser, args), args.log_interval or DEFAULT_CHUNK_SIZE, run_name, run_id,
-                       args.checkpoint_dir / run_name, resume_from=None)
-    metadata = read_metadata(checkpoint)
-    config = _config(parser, {**metadata["config"], **_explicit_config(args)})
-    for field in config.training_differences(metadata["config"]):
-        parser.error(
-            f"argument {config_flag(field)}: run {run_name} was trained with {metadata['config'].get(field)!r}; "
-            "a resumed run keeps its hyperparameters (leave the flag out)"
-        )
-    chunk_size = args.log_interval or metadata.get("chunk_size", DEFAULT_CHUNK_SIZE)
+        config = new_config(parser, args)
+        chunk_size = args.log_interval or DEFAULT_CHUNK_SIZE
+        run_name = run_name or claim_run_name(args.checkpoint_dir, suffix=args.run_suffix)
+    else:
+        metadata = read_metadata(checkpoint)
+        config = _config(parser, {**metadata["config"], **_explicit_config(args)})
+        for field in config.training_differences(metadata["config"]):
+            parser.error(
+                f"argument {config_flag(field)}: run {run_name} was trained with {metadata['config'].get(field)!r}; "
+                "a resumed run keeps its hyperparameters (leave the flag out)"
+            )
+        chunk_size = args.log_interval or metadata.get("chunk_size", DEFAULT_CHUNK_SIZE)
+    # An id given to --resume-run is kept as it is (W&B may know the run under it); a name gives its derived id.
+    run_id = args.resume_run if args.resume_run not in (None, run_name) else run_id_for(run_name)
     return RunPlan(config, chunk_size, run_name, run_id, args.checkpoint_dir / run_name, resume_from=checkpoint)
 
 

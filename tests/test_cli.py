@@ -12,12 +12,22 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from wandb_reader import read_runs
 
 import hackmatrix as hm
-from hackmatrix.train import CLI_DEFAULTS, build_parser, config_flag, format_benchmark, main, new_config, parse_args
-from hackmatrix.training.checkpoint import latest_checkpoint, read_metadata
+from hackmatrix.train import (
+    CLI_DEFAULTS,
+    build_parser,
+    config_flag,
+    format_benchmark,
+    main,
+    new_config,
+    parse_args,
+    plan_run,
+)
+from hackmatrix.training.checkpoint import latest_checkpoint, read_metadata, save_checkpoint
 from hackmatrix.training.naming import run_id_for
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -115,6 +125,56 @@ def test_bad_values_exit_with_2_naming_the_flag_before_anything_is_created(
     assert rejected.value.code == 2
     assert f"argument {flag}" in capsys.readouterr().err
     assert not (tmp_path / "checkpoints").exists() or not any((tmp_path / "checkpoints").glob("hackmatrix-jax-*"))
+
+
+def _saved_run(checkpoint_dir: pathlib.Path, name: str, config: hm.PPOConfig, update: int) -> pathlib.Path:
+    """A run directory holding one checkpoint of ``config`` after ``update`` updates (chunks of 3)."""
+    return save_checkpoint(
+        checkpoint_dir / name,
+        {"weights": np.zeros(2, np.float32)},
+        update=update,
+        env_steps=update * config.batch_size,
+        config=config.to_dict(),
+        config_hash=config.config_hash(),
+        callback_states={},
+        extra={"chunk_size": 3},
+    )
+
+
+SAVED_CONFIG = hm.PPOConfig(num_envs=4, num_steps=8, total_timesteps=4 * 8 * 20, num_minibatches=2, seed=5)
+
+
+@pytest.mark.parametrize(
+    "how", [["--run-name", "my-run"], ["--resume-run", "my-run"], ["--resume-run", run_id_for("my-run")]]
+)
+def test_same_name_or_id_continues_the_run_from_its_checkpoint_with_its_config(
+    how: list[str], tmp_path: pathlib.Path
+) -> None:
+    checkpoint = _saved_run(tmp_path, "my-run", SAVED_CONFIG, update=7)
+    parser = build_parser()
+    plan = plan_run(parser, parse_args(parser, [*how, "--checkpoint-dir", str(tmp_path), "--total-timesteps", "1280"]))
+    assert plan.resume_from == checkpoint
+    assert (plan.run_name, plan.run_id, plan.run_dir) == ("my-run", run_id_for("my-run"), tmp_path / "my-run")
+    assert plan.config == dataclasses.replace(SAVED_CONFIG, total_timesteps=1280)
+    assert plan.chunk_size == 3
+
+
+def test_a_resumed_run_rejects_flags_that_change_training(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _saved_run(tmp_path, "my-run", SAVED_CONFIG, update=7)
+    parser = build_parser()
+    with pytest.raises(SystemExit) as rejected:
+        plan_run(parser, parse_args(parser, ["--run-name", "my-run", "--checkpoint-dir", str(tmp_path), "--seed", "6"]))
+    assert rejected.value.code == 2
+    assert "argument --seed: run my-run was trained with 5" in capsys.readouterr().err
+
+
+def test_a_new_name_starts_a_new_run(tmp_path: pathlib.Path) -> None:
+    parser = build_parser()
+    plan = plan_run(parser, parse_args(parser, ["--run-name", "fresh", "--checkpoint-dir", str(tmp_path)]))
+    assert (plan.resume_from, plan.run_id, plan.chunk_size) == (None, run_id_for("fresh"), 10)
+    assert plan.config == hm.PPOConfig(**CLI_DEFAULTS)
 
 
 def _environment() -> dict[str, str]:
