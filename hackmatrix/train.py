@@ -302,7 +302,10 @@ class StopOnSignal(Callback):
 
 
 class ProgressPrinter(Callback):
-    """One line per chunk: updates done, environment steps, the last update's mean episode return, throughput."""
+    """One line per chunk: updates done, environment steps, the last update's mean episode return, throughput.
+
+    For output that is not a terminal (a log file on a VM, a notebook's ``!python ...``), where a live progress bar
+    shows nothing until it stops."""
 
     def __init__(self, throughput: "ThroughputMeter") -> None:
         self.throughput = throughput
@@ -319,13 +322,14 @@ class ProgressPrinter(Callback):
 def make_callbacks(args: argparse.Namespace, plan: RunPlan, stop: StopOnSignal) -> list[Callback]:
     """Throughput, checkpoints and progress; then W&B (logger, artifacts) if asked; the signal stop last."""
     from hackmatrix.training.model_checkpoint import ModelCheckpoint
+    from hackmatrix.training.progress import ProgressBar
     from hackmatrix.training.throughput import ThroughputMeter
 
     throughput = ThroughputMeter()
     callbacks: list[Callback] = [
         throughput,
         ModelCheckpoint(plan.run_dir, every_n_updates=args.save_interval, every_n_minutes=args.save_interval_minutes),
-        ProgressPrinter(throughput),
+        ProgressBar() if sys.stdout.isatty() else ProgressPrinter(throughput),
     ]
     if args.wandb:
         from hackmatrix.training.artifacts import ArtifactUploader
@@ -349,13 +353,12 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     stop = StopOnSignal(plan.run_dir)
     trainer = PPOTrainer(make_env(args.env), plan.config, callbacks=make_callbacks(args, plan, stop),
                          chunk_size=plan.chunk_size)
-    if plan.resume_from is not None:
-        print(f"Resuming run {plan.run_name} (id {plan.run_id}) from {plan.resume_from}", flush=True)
-    else:
-        print(f"Run {plan.run_name} (id {plan.run_id}): {plan.config.num_updates} updates of "
-              f"{plan.config.batch_size} environment steps; compiling...", flush=True)
     try:
         with stop.handling_signals():
+            if plan.resume_from is not None:
+                print(f"Resuming run {plan.run_name} (id {plan.run_id}) from {plan.resume_from}", flush=True)
+            print(f"Run {plan.run_name} (id {plan.run_id}): {plan.config.num_updates} updates of "
+                  f"{plan.config.batch_size} environment steps; compiling...", flush=True)
             trainer.fit(resume_from=plan.resume_from)
     finally:
         _print_resume_hint(args, plan, prog)
