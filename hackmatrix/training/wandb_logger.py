@@ -13,7 +13,8 @@ Design (facts about the pinned client: ``shared/notes/toolchain.md``):
   where explicit steps at or below W&B's current step would be dropped.
 - Training never waits on W&B: online, the client is set to give up on an unreachable server within a few seconds
   (it waits ≈ 100 s by default), a missing API key never prompts, and either case continues offline with one
-  warning (``wandb sync`` uploads later). ``WANDB_MODE`` is honoured unless ``mode`` is given.
+  warning (``wandb sync`` uploads later); the end of a run waits at most ``FINISH_TIMEOUT_SECONDS`` for uploads.
+  ``WANDB_MODE`` is honoured unless ``mode`` is given.
 - The run is finished in ``teardown`` with exit code 0 after a normal end, else the code of the error (130 for
   Ctrl-C, 128 + signal for a ``SystemExit`` raised by a signal handler). So that SIGTERM ends a run cleanly instead
   of losing its unflushed data, the logger makes SIGTERM raise ``SystemExit(143)`` during ``fit`` when nothing else
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 #: Give up on an unreachable server in ≈ 3 s instead of ≈ 100 s; skip the account lookup ("viewer") that login
 #: makes to print a greeting, which blocks ≈ 5 s per attempt without a network.
 _FAIL_FAST = {"init_timeout": 5.0, "x_graphql_retry_max": 1, "x_graphql_timeout_seconds": 3, "x_disable_viewer": True}
+#: The end of a run waits at most this long for rows still queued and for uploads (the client's default is
+#: forever); whatever is left stays in the local run file for ``wandb sync``.
+FINISH_TIMEOUT_SECONDS = 120.0
 #: Nothing per-process the run does not need: no console capture, pip freeze or git state.
 _LEAN = {"console": "off", "x_save_requirements": False, "disable_git": True}
 _OFFLINE_MODES = ("offline", "dryrun", "disabled")
@@ -158,7 +162,9 @@ class WandbLogger(Callback):
             self._previous_sigterm = None
         if self._worker is not None:
             self._tasks.put(None)
-            self._worker.join()
+            self._worker.join(timeout=FINISH_TIMEOUT_SECONDS)
+            if self._worker.is_alive():
+                warnings.warn("W&B logging did not catch up in time; the last rows may be missing", RuntimeWarning)
             self._worker = None
         if self.run is not None:
             self.run.finish(exit_code=self._exit_code)
@@ -211,7 +217,7 @@ class WandbLogger(Callback):
             mode=mode,
             dir=self.dir,
             tags=self.tags,
-            settings=wandb.Settings(**_FAIL_FAST, **_LEAN, **self.settings),
+            settings=wandb.Settings(**{**_FAIL_FAST, **_LEAN, "finish_timeout": FINISH_TIMEOUT_SECONDS, **self.settings}),
         )
         run.define_metric(UPDATE_STEP)
         run.define_metric("*", step_metric=UPDATE_STEP)
