@@ -63,9 +63,10 @@ def median_seconds(fn: Callable, *args) -> float:
     return statistics.median(times)
 
 
-def bench_rollout(num_envs: int, num_steps: int) -> tuple[float, float, object]:
-    """(compile seconds, env steps per second, final states) for one batch size."""
-    env = AutoReset(HackMatrix())
+def bench_rollout(num_envs: int, num_steps: int, *, auto_reset: bool) -> tuple[float, float, object]:
+    """(compile seconds, env steps per second, final states) for one batch size. Without ``auto_reset`` finished
+    games keep stepping (their steps are meaningless but cost the same): the step's own throughput."""
+    env = AutoReset(HackMatrix()) if auto_reset else HackMatrix()
     states, obs = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.key(0), num_envs))
     rollout = make_rollout(env, num_envs, num_steps)
     key = jax.random.key(1)
@@ -105,12 +106,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--steps", type=int, default=128)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--no-reset", action="store_true", help="also time the step without auto-reset")
     args = parser.parse_args()
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}; {args.steps} steps per call, median of {TIMED_CALLS}")
     profile_states = None
     for num_envs in args.sizes:
-        compile_seconds, steps_per_second, states = bench_rollout(num_envs, args.steps)
-        print(f"N={num_envs:5d}  compile {compile_seconds:6.2f} s  {steps_per_second:12,.0f} env steps/s")
+        for auto_reset in (True, False) if args.no_reset else (True,):
+            compile_seconds, steps_per_second, states = bench_rollout(num_envs, args.steps, auto_reset=auto_reset)
+            label = "with auto-reset" if auto_reset else "step alone     "
+            print(f"N={num_envs:5d}  {label}  compile {compile_seconds:6.2f} s  {steps_per_second:10,.0f} env steps/s",
+                  flush=True)  # fmt: skip
         if num_envs == 256 or profile_states is None:
             profile_states = states
     if not args.no_profile:

@@ -126,8 +126,8 @@ def test_example_05_suboptimal_siphon_position():
 
 
 def test_example_06_push_with_a_collision():
-    scenario = Scenario(PlayerSpec(2, 2, energy=2), enemies=[EnemySpec("glitch", 1, 3, 2), EnemySpec("daemon", 0, 3, 3)],
-                        owned_programs=["PUSH"])  # fmt: skip
+    scenario = Scenario(PlayerSpec(2, 2, energy=2), owned_programs=["PUSH"],
+                        enemies=[EnemySpec("glitch", 1, 3, 2), EnemySpec("daemon", 0, 3, 3)])  # fmt: skip
     state = build_state(scenario)
     before = describe(state)
     after, _, reward, done, components = step(state, PUSH)
@@ -262,7 +262,8 @@ def test_example_13_death_to_a_siphon_spawned_enemy():
 
 def test_example_14_step_skips_a_whole_enemy_phase():
     scenario = Scenario(PlayerSpec(0, 0, energy=3), transmissions=[TransmissionSpec(4, 4, 1, "glitch")],
-                        enemies=[EnemySpec("daemon", 3, 5, 3, stunned=True)], owned_programs=["STEP"], turn=6)  # fmt: skip
+                        enemies=[EnemySpec("daemon", 3, 5, 3, stunned=True)], owned_programs=["STEP"],
+                        turn=6)  # fmt: skip
     state = build_state(scenario)
     start = describe(state)
 
@@ -341,7 +342,8 @@ def test_example_16_undo_within_a_turn_and_a_second_undo():
 
 def test_example_17_enemy_movement_fallback():
     scenario = Scenario(PlayerSpec(0, 0, energy=1), owned_programs=["WAIT"], enemies=[EnemySpec("daemon", 1, 1, 3)],
-                        transmissions=[TransmissionSpec(1, 0, 3, "virus"), TransmissionSpec(0, 1, 3, "virus")])  # fmt: skip
+                        transmissions=[TransmissionSpec(1, 0, 3, "virus"),
+                                       TransmissionSpec(0, 1, 3, "virus")])  # fmt: skip
     state = build_state(scenario)
     before = describe(state)
     after, _, _, _, components = step(state, WAIT)

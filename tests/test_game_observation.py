@@ -75,8 +75,10 @@ def test_enemy_channels_per_kind(kind):
 
 
 def test_first_enemy_in_list_order_describes_a_shared_cell():
-    scenario = Scenario(PlayerSpec(0, 0), enemies=[EnemySpec("virus", 3, 3, 1), EnemySpec("daemon", 3, 3, 3),
-                                                   EnemySpec("glitch", 4, 4, 2), EnemySpec("daemon", 4, 4, 1)])  # fmt: skip
+    scenario = Scenario(PlayerSpec(0, 0), enemies=[
+        EnemySpec("virus", 3, 3, 1), EnemySpec("daemon", 3, 3, 3), EnemySpec("glitch", 4, 4, 2),
+        EnemySpec("daemon", 4, 4, 1),
+    ])  # fmt: skip
     state = build_state(scenario)
     assert channels(np.asarray(OBSERVE(state).grid), 3, 3) == {0: 1.0, 4: 1 / 3}
     # List order is the creation order, not the slot: make slot 3 older than slot 2.

@@ -23,7 +23,8 @@ NUM_ENVS = 16
 STEPS = 300
 _CORNER = np.zeros((C.BOARD_SIZE, C.BOARD_SIZE), bool)
 _CORNER[tuple(np.array(C.CORNERS).T)] = True
-_UNBOUNDED_FEATURES = np.isin(np.arange(C.NUM_PLAYER_FEATURES), [5, 6, 7])  # §8: stage 8/7 after victory, siphons, attack
+# §8: the stage after victory (8/7), data siphons and attack damage are not clipped.
+_UNBOUNDED_FEATURES = np.isin(np.arange(C.NUM_PLAYER_FEATURES), [5, 6, 7])
 
 
 def on_board(row, col):

@@ -54,7 +54,8 @@ def test_score_gain_from_the_score_program():
 
 @pytest.mark.parametrize("hp, from_scheduled, kills", [(1, False, 1), (1, True, 0), (2, False, 0)])
 def test_kills_count_regular_enemies_killed(hp, from_scheduled, kills):
-    state = build_state(Scenario(PlayerSpec(0, 0), enemies=[EnemySpec("glitch", 0, 4, hp, from_scheduled=from_scheduled)]))
+    glitch = EnemySpec("glitch", 0, 4, hp, from_scheduled=from_scheduled)
+    state = build_state(Scenario(PlayerSpec(0, 0), enemies=[glitch]))
     after, _, _, _, components = step(state, C.ACTION_RIGHT)
     assert_components(components, step_penalty=-0.01, kills=0.3 * kills)
     assert len(describe(after)["enemies"]) == 1 - (hp == 1)
@@ -207,11 +208,9 @@ def test_reward_config_sets_every_number():
     """Doubling every coefficient doubles every component; the tables are configurable too."""
     before = build_state(Scenario(PlayerSpec(3, 5, hp=2, credits=4, energy=3, score=1), stage=2,
                                   enemies=[EnemySpec("daemon", 4, 5, 1, from_siphon=True)]))  # fmt: skip
-    after = before._replace(player=before.player._replace(hp=jnp.asarray(0, jnp.int32), credits=jnp.asarray(1, jnp.int32),
-                                                          score=jnp.asarray(6, jnp.int32)))  # fmt: skip
-    outcome = ActionOutcome.nothing()._replace(kills=jnp.asarray(2, jnp.int32), missed_credits=jnp.asarray(2, jnp.int32),
-                                               missed_energy=jnp.asarray(1, jnp.int32),
-                                               siphon_suboptimal=jnp.asarray(True))  # fmt: skip
+    after = before._replace(player=before.player._replace(hp=jnp.int32(0), credits=jnp.int32(1), score=jnp.int32(6)))
+    outcome = ActionOutcome.nothing()._replace(kills=jnp.int32(2), missed_credits=jnp.int32(2),
+                                               missed_energy=jnp.int32(1), siphon_suboptimal=jnp.asarray(True))
 
     def reward(config: RewardConfig) -> dict[str, float]:
         values = REWARD(config, before, after, jnp.asarray(C.ACTION_SIPHON, jnp.int32), outcome,

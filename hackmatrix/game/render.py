@@ -60,7 +60,8 @@ def _occupant_text(s: GameState, r: int, c: int) -> str:
     e, t, p, b = s.enemies, s.transmissions, s.player, s.board
     parts = ["@"] if (p.row, p.col) == (r, c) else []
     for i in np.flatnonzero(e.alive & (e.row == r) & (e.col == c)):
-        text = f"{C.ENEMY_NAMES[e.kind[i]][0].upper()}{e.hp[i]}" + "!" * bool(e.stunned[i]) + "z" * bool(e.disabled[i] > 0)
+        text = f"{C.ENEMY_NAMES[e.kind[i]][0].upper()}{e.hp[i]}"
+        text += "!" * bool(e.stunned[i]) + "z" * bool(e.disabled[i] > 0)
         hidden = e.kind[i] == C.CRYPTOG and r != p.row and c != p.col and not s.show
         parts.append(f"({text})" if hidden else text)
     parts += [f"T{t.countdown[i]}" for i in np.flatnonzero(t.alive & (t.row == r) & (t.col == c))]
