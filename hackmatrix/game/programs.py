@@ -19,9 +19,10 @@ from hackmatrix.game.entities import cell_index, damage_enemies
 from hackmatrix.game.history import pop_snapshot
 from hackmatrix.game.neighbourhood import chebyshev, grid_at, manhattan, on_board, surrounding_cells
 from hackmatrix.game.outcome import ActionOutcome
-from hackmatrix.game.reductions import first_mask, first_per_cell
+from hackmatrix.game.reductions import first_mask, first_per_cell, nth_alive
 from hackmatrix.game.select import select_tree
 from hackmatrix.game.state import Enemies, GameState
+
 
 def push_pull_targets(
     state: GameState, pull: Bool[Array, ""]
@@ -35,47 +36,22 @@ def push_pull_targets(
     p, e = state.player, state.enemies
     away = jnp.where(pull, -1, 1)
     d_row, d_col = jnp.sign(e.row - p.row) * away, jnp.sign(e.col - p.col) * away
-    candidates = ((e.row + d_row, e.col + d_col, True), (e.row + d_row, e.col, d_row != 0),
-                  (e.row, e.col + d_col, d_col != 0))  # fmt: skip
+    rows = (e.row + d_row, e.row + d_row, e.row)
+    cols = (e.col + d_col, e.col, e.col + d_col)
+    exists = (jnp.ones_like(e.alive), d_row != 0, d_col != 0)
 
     def preference(row, col, exists):
         valid = exists & on_board(row, col) & ~(pull & (row == p.row) & (col == p.col))
         return jnp.where(valid, manhattan(row, col, p.row, p.col) * away, -C.NUM_CELLS)
 
-    (row0, col0, _), (row1, col1, _), (row2, col2, _) = candidates
-    pref0, pref1, pref2 = (preference(*candidate) for candidate in candidates)
+    pref0, pref1, pref2 = (preference(*candidate) for candidate in zip(rows, cols, exists, strict=True))
     # The first candidate of the largest preference, by comparisons (an argmax over 3 would be a reduction).
     take0 = (pref0 >= pref1) & (pref0 >= pref2)
     take1 = ~take0 & (pref1 >= pref2)
-    row = jnp.where(take0, row0, jnp.where(take1, row1, row2))
-    col = jnp.where(take0, col0, jnp.where(take1, col1, col2))
+    row = jnp.where(take0, rows[0], jnp.where(take1, rows[1], rows[2]))
+    col = jnp.where(take0, cols[0], jnp.where(take1, cols[1], cols[2]))
     best = jnp.maximum(jnp.maximum(pref0, pref1), pref2)
     return e.alive & (best > -C.NUM_CELLS), row, col
-
-
-def nth_alive(alive: Bool[Array, " N"], index: Int[Array, ""]) -> Int[Array, ""]:
-    """Slot of the ``index``-th (0-based) True entry of ``alive`` in slot order (``len(alive)`` if there is none).
-
-    The flags are packed into 32-bit words and the entry found by population counts (first the word, then a
-    binary search inside it): a handful of scalar operations where a cumulative sum over the slots costs
-    quadratic work in XLA on CPU.
-    """
-    num_words = -(-alive.shape[0] // 32)
-    padded = jnp.pad(alive, (0, 32 * num_words - alive.shape[0])).reshape(num_words, 32)
-    words = (padded.astype(jnp.uint32) << jnp.arange(32, dtype=jnp.uint32)).sum(1, dtype=jnp.uint32)
-    counts = jax.lax.population_count(words).astype(jnp.int32)
-    through = jnp.cumsum(counts)  # over a few words only
-    word = jnp.minimum((through <= index).sum(), num_words - 1)
-    rank = index - (through - counts)[word]
-    bits = words[word]
-    position = jnp.zeros((), jnp.int32)
-    for width in (16, 8, 4, 2, 1):
-        window = (bits >> position.astype(jnp.uint32)) & jnp.uint32((1 << width) - 1)
-        below = jax.lax.population_count(window).astype(jnp.int32)
-        skip = below <= rank
-        rank = jnp.where(skip, rank - below, rank)
-        position = jnp.where(skip, position + width, position)
-    return jnp.where(index < through[-1], 32 * word + position, alive.shape[0])
 
 
 def _mix(x: UInt32[Array, "*n"]) -> UInt32[Array, "*n"]:
