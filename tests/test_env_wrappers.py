@@ -9,6 +9,7 @@ import numpy as np
 from hackmatrix.env.autoreset import AutoReset
 from hackmatrix.env.episode_statistics import init_episode_statistics, update_episode_statistics
 from hackmatrix.env.info import flatten_info
+from hackmatrix.env.reset_pool import fill_reset_pool, step_with_reset_pool
 from hackmatrix.env.tiny_corridor import ACTION_LEFT, ACTION_RIGHT, TinyCorridor
 
 
@@ -65,3 +66,28 @@ def test_flatten_info_joins_key_paths() -> None:
     flat = flatten_info(info)
     assert set(flat) == {"reward/kills", "reward/stage", "invalid_action"}
     assert float(flat["reward/stage"]) == 2.0
+
+
+def test_reset_pool_gives_each_finished_env_its_own_fresh_episode() -> None:
+    env = TinyCorridor()
+    num_envs, pool_size = 3, 3
+    step = jax.jit(lambda s, a, p, k: step_with_reset_pool(env, s, a, p, key=k))
+    pool = fill_reset_pool(env, pool_size, key=jax.random.key(5))
+    states, _ = jax.vmap(env.reset)(jax.random.split(jax.random.key(0), num_envs))
+    states = states._replace(time=jnp.array([3, 5, 7], jnp.int32))  # tell the envs apart from fresh ones
+    # Envs 0 and 2 take an invalid action (episode over), env 1 moves right.
+    actions = jnp.array([ACTION_LEFT, ACTION_RIGHT, ACTION_LEFT], jnp.int32)
+    new_states, obs, _, done, _, new_pool = step(states, actions, pool, jax.random.key(1))
+    np.testing.assert_array_equal(done, [True, False, True])
+    assert int(new_pool.used) == 2
+    # The finished envs took pool entries 0 and 1, in env order; env 1 kept its own state.
+    np.testing.assert_array_equal(new_states.coin, [pool.states.coin[0], states.coin[1], pool.states.coin[1]])
+    np.testing.assert_array_equal(new_states.time, [0, 6, 0])
+    np.testing.assert_array_equal(obs.flat[0], pool.obs.flat[0])
+    np.testing.assert_array_equal(obs.flat[2], pool.obs.flat[1])
+
+    # Two finished envs but one entry left: the pool is refilled first, and they take its first two entries.
+    newer_states, _, _, done, _, refilled = step(new_states, actions, new_pool, jax.random.key(2))
+    assert int(refilled.used) == 2
+    np.testing.assert_array_equal(np.asarray(newer_states.coin)[[0, 2]], refilled.states.coin[:2])
+    np.testing.assert_array_equal(newer_states.time, [0, 7, 0])

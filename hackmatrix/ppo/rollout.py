@@ -8,9 +8,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from hackmatrix.env.autoreset import AutoReset
 from hackmatrix.env.episode_statistics import EpisodeStatistics, update_episode_statistics
 from hackmatrix.env.info import flatten_info
+from hackmatrix.env.protocol import Environment
+from hackmatrix.env.reset_pool import ResetPool, fill_reset_pool, step_with_reset_pool
 from hackmatrix.ppo.masked_categorical import masked_log_probs, sample_masked
 from hackmatrix.ppo.network import ActorCritic
 
@@ -47,24 +48,27 @@ class StepTotals(NamedTuple):
 
 
 def collect_rollout(
-    model: ActorCritic, env: AutoReset, carry: EnvCarry, num_steps: int, *, key: PRNGKeyArray
+    model: ActorCritic, env: Environment, carry: EnvCarry, num_steps: int, *, key: PRNGKeyArray
 ) -> tuple[EnvCarry, Transitions, dict[str, Float[Array, ""]]]:
-    """Returns the advanced carry, the transitions and the rollout metrics: mean_reward, mean_episode_return and
+    """Finished episodes restart from a reset pool of ``num_envs`` fresh episodes (refilled when used up).
+
+    Returns the advanced carry, the transitions and the rollout metrics: mean_reward, mean_episode_return and
     mean_episode_length (NaN when no episode ended), episodes_completed, invalid_action_rate, and the mean (max for
     ``env.info_max_keys``) over all steps of every leaf of the env's ``info``."""
     num_envs = carry.episode_statistics.episode_return.shape[0]
     info_max_keys = set(env.info_max_keys)
 
     def one_step(
-        carry: EnvCarry, step_key: PRNGKeyArray
-    ) -> tuple[EnvCarry, tuple[Transitions, StepTotals, dict[str, Array]]]:
+        carry_and_pool: tuple[EnvCarry, ResetPool], step_key: PRNGKeyArray
+    ) -> tuple[tuple[EnvCarry, ResetPool], tuple[Transitions, StepTotals, dict[str, Array]]]:
+        carry, pool = carry_and_pool
         policy_key, env_key = jax.random.split(step_key)
         logits, value = jax.vmap(model)(carry.obs.flat)
         mask = carry.obs.action_mask
         action = sample_masked(logits, mask, key=policy_key)
         log_prob = jnp.take_along_axis(masked_log_probs(logits, mask), action[:, None], axis=-1)[:, 0]
-        env_state, obs, reward, done, info = jax.vmap(env.step)(
-            carry.env_state, action, jax.random.split(env_key, num_envs)
+        env_state, obs, reward, done, info, pool = step_with_reset_pool(
+            env, carry.env_state, action, pool, key=env_key
         )
         episode_statistics, completed = update_episode_statistics(carry.episode_statistics, reward, done)
         transition = Transitions(carry.obs.flat, mask, action, log_prob, value, reward, done)
@@ -81,9 +85,13 @@ def collect_rollout(
             for name, leaf in flatten_info(info).items()
         }
         new_carry = EnvCarry(env_state, obs, episode_statistics, carry.env_steps + 1)
-        return new_carry, (transition, totals, info_totals)
+        return (new_carry, pool), (transition, totals, info_totals)
 
-    carry, (transitions, totals, info_totals) = jax.lax.scan(one_step, carry, jax.random.split(key, num_steps))
+    pool_key, steps_key = jax.random.split(key)
+    pool = fill_reset_pool(env, num_envs, key=pool_key)
+    (carry, _), (transitions, totals, info_totals) = jax.lax.scan(
+        one_step, (carry, pool), jax.random.split(steps_key, num_steps)
+    )
     num_transitions = num_steps * num_envs
     episodes = totals.episodes.sum()
     per_episode = jnp.where(episodes > 0, 1.0 / jnp.maximum(episodes, 1), jnp.nan)

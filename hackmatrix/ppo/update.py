@@ -7,9 +7,9 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import optax
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, PRNGKeyArray
 
-from hackmatrix.env.autoreset import AutoReset
+from hackmatrix.env.protocol import Environment
 from hackmatrix.ppo.config import PPOConfig
 from hackmatrix.ppo.gae import generalized_advantages
 from hackmatrix.ppo.loss import Batch
@@ -24,7 +24,7 @@ LossFunction = Callable[[ActorCritic, Batch], tuple[Float[Array, ""], dict[str, 
 def ppo_update(
     state: PPOState,
     *,
-    env: AutoReset,
+    env: Environment,
     config: PPOConfig,
     optimizer: optax.GradientTransformation,
     loss: LossFunction,
@@ -74,7 +74,7 @@ def train_epochs(
     config: PPOConfig,
     optimizer: optax.GradientTransformation,
     loss: LossFunction,
-    key: jax.Array,
+    key: PRNGKeyArray,
 ) -> tuple[ActorCritic, optax.OptState, dict[str, Float[Array, ""]]]:
     """``update_epochs`` passes over ``batch`` in ``num_minibatches`` shuffled minibatches; returns the new
     parameters and optimiser state and ``total_loss`` plus the loss parts, averaged over all minibatch steps."""
@@ -90,7 +90,7 @@ def train_epochs(
         return (optax.apply_updates(params, updates), opt_state), {"total_loss": total_loss, **parts}
 
     def epoch(
-        carry: tuple[ActorCritic, optax.OptState], epoch_key: jax.Array
+        carry: tuple[ActorCritic, optax.OptState], epoch_key: PRNGKeyArray
     ) -> tuple[tuple[ActorCritic, optax.OptState], dict[str, Array]]:
         order = jax.random.permutation(epoch_key, config.batch_size)
         return jax.lax.scan(minibatch_step, carry, order.reshape(config.num_minibatches, config.minibatch_size))

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import jax
 from jaxtyping import Array, Float
 
-from hackmatrix.env.autoreset import AutoReset
 from hackmatrix.env.protocol import Environment
 from hackmatrix.ppo.config import PPOConfig
 from hackmatrix.ppo.loss import Batch, ppo_loss
@@ -44,7 +43,7 @@ class PPOTrainer(Trainer):
 
     def update(self, state: PPOState) -> tuple[PPOState, dict[str, Float[Array, ""]]]:
         return ppo_update(
-            state, env=AutoReset(self.env), config=self.config, optimizer=self.optimizer, loss=self.loss
+            state, env=self.env, config=self.config, optimizer=self.optimizer, loss=self.loss
         )
 
     def loss(self, model: ActorCritic, batch: Batch) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
