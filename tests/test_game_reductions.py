@@ -7,22 +7,25 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hackmatrix.game.reductions import any_each, first_mask, first_per_cell, nth_alive
+from hackmatrix.game.reductions import alive_slot, any_each, first_mask, first_per_cell
 
-NTH_ALIVE = jax.jit(nth_alive)
+ALIVE_SLOT = jax.jit(alive_slot)
 FIRST_MASK = jax.jit(first_mask)
 FIRST_PER_CELL = jax.jit(first_per_cell)
 ANY_EACH = jax.jit(any_each)
 
 
 @pytest.mark.parametrize("size", [36, 84])
-def test_nth_alive_finds_each_alive_slot_in_order(size):
+def test_alive_slot_counts_alive_slots_modulo_their_number(size):
     rng = np.random.default_rng(size)
-    for density in (0.0, 0.1, 0.5, 1.0):
+    for density in (0.02, 0.1, 0.5, 1.0):
         alive = rng.random(size) < density
+        alive[rng.integers(size)] = True
         slots = np.flatnonzero(alive).tolist()
-        found = [int(NTH_ALIVE(jnp.asarray(alive), jnp.asarray(i, jnp.int32))) for i in range(len(slots) + 2)]
-        assert found == slots + [size, size]
+        words = [*range(len(slots) + 2), 2**32 - 1]
+        found = [int(ALIVE_SLOT(jnp.asarray(alive), jnp.asarray(word, jnp.uint32))) for word in words]
+        assert found == [slots[word % len(slots)] for word in words]
+    assert int(ALIVE_SLOT(jnp.zeros(size, bool), jnp.asarray(5, jnp.uint32))) == size
 
 
 def test_first_mask_and_first_per_cell_follow_the_order_keys():

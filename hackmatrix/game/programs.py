@@ -19,7 +19,7 @@ from hackmatrix.game.entities import cell_index, damage_enemies
 from hackmatrix.game.history import pop_snapshot
 from hackmatrix.game.neighbourhood import chebyshev, grid_at, manhattan, on_board, surrounding_cells
 from hackmatrix.game.outcome import ActionOutcome
-from hackmatrix.game.reductions import first_mask, first_per_cell, nth_alive
+from hackmatrix.game.reductions import alive_slot, first_mask, first_per_cell
 from hackmatrix.game.select import select_tree
 from hackmatrix.game.state import Enemies, GameState
 
@@ -128,8 +128,7 @@ def apply_program(
     # Two random words: an index among all enemies and transmissions for WARP (counted in slot order: the choice
     # is uniform, so any fixed order will do; modulo n <= 84 it is biased by under 1e-7) and POLY's seed.
     warp_word, poly_seed = jax.random.bits(key, (2,))
-    targets = jnp.concatenate([e.alive, t.alive])
-    warp_slot = nth_alive(targets, (warp_word % jnp.maximum(targets.sum(), 1).astype(jnp.uint32)).astype(jnp.int32))
+    warp_slot = alive_slot(jnp.concatenate([e.alive, t.alive]), warp_word)
     warp_row = jnp.concatenate([e.row, t.row])[warp_slot]
     warp_col = jnp.concatenate([e.col, t.col])[warp_slot]
     warp_onto_enemy = warp_slot < C.MAX_ENEMIES

@@ -8,6 +8,7 @@ from jaxtyping import Array, Bool, Int
 
 from hackmatrix.game import constants as C
 from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS, cross_cells, cross_sum, grid_at
+from hackmatrix.game.reductions import reduce_together
 from hackmatrix.game.state import GameState
 
 
@@ -19,10 +20,6 @@ _PROGRAM_BITS = 1 << np.arange(C.NUM_PROGRAMS, dtype=np.int32)
 def _program_bit(board_program: Int[Array, "6 6"]) -> Int[Array, "6 6"]:
     """The bit of each cell's program (0 for NO_PROGRAM)."""
     return jnp.where(board_program >= 0, jnp.left_shift(1, jnp.maximum(board_program, 0)), 0)
-
-
-def _union(bits: Int[Array, "6 6"], where: Bool[Array, "6 6"]) -> Int[Array, ""]:
-    return jnp.bitwise_or.reduce(jnp.where(where, bits, 0), axis=None)
 
 
 def _contains(program_set: Int[Array, ""], bits: Int[Array, "6 6"]) -> Bool[Array, "6 6"]:
@@ -44,13 +41,13 @@ def siphon(state: GameState) -> GameState:
     data = block & (board.block_kind == C.BLOCK_DATA)
     program = block & (board.block_kind == C.BLOCK_PROGRAM)
 
-    gained_programs = (_union(_program_bit(board.program), program) & _PROGRAM_BITS) != 0
-    player = p._replace(
-        score=p.score + jnp.where(data, board.points, 0).sum(),
-        credits=p.credits + jnp.where(loose, board.credits, 0).sum(),
-        energy=p.energy + jnp.where(loose, board.energy, 0).sum(),
-        data_siphons=p.data_siphons - 1,
-    )
+    points, credits, energy, spawn, programs = reduce_together(
+        ("sum", jnp.where(data, board.points, 0)), ("sum", jnp.where(loose, board.credits, 0)),
+        ("sum", jnp.where(loose, board.energy, 0)), ("sum", jnp.where(block, board.spawn, 0)),
+        ("or", jnp.where(program, _program_bit(board.program), 0)),
+    )  # fmt: skip
+    player = p._replace(score=p.score + points, credits=p.credits + credits, energy=p.energy + energy,
+                        data_siphons=p.data_siphons - 1)  # fmt: skip
     new_board = board._replace(
         question=board.question & ~block,
         spawn=jnp.where(block, 0, board.spawn),
@@ -62,8 +59,8 @@ def siphon(state: GameState) -> GameState:
     return state._replace(
         player=player,
         board=new_board,
-        owned=state.owned | gained_programs,
-        pending_siphon=state.pending_siphon + jnp.where(block, board.spawn, 0).sum(),
+        owned=state.owned | ((programs & _PROGRAM_BITS) != 0),
+        pending_siphon=state.pending_siphon + spawn,
         sched_interval=jnp.maximum(C.SCHED_MIN_INTERVAL, state.sched_interval - 1),
         sched_next=state.sched_next + C.SCHED_SIPHON_DELAY,
     )
@@ -92,14 +89,16 @@ def siphon_quality(state: GameState) -> tuple[Bool[Array, ""], Int[Array, ""], I
 
     on_block = grid_at(block, p.row, p.col)  # a player on a block yields nothing
     player_cross = cross_cells(p.row, p.col) & ~on_block
-    player_programs = _union(program_bit, player_cross & unowned_program)
-    valuable = (player_cross & (data | unowned_program)).any()
+    player_programs, valuable, required_count = reduce_together(
+        ("or", jnp.where(player_cross & unowned_program, program_bit, 0)),
+        ("or", player_cross & (data | unowned_program)),
+        ("sum", (player_cross & fresh_block).astype(jnp.int32)),
+    )
     own_credits = jnp.where(on_block, 0, grid_at(credits_at, p.row, p.col))
     own_energy = jnp.where(on_block, 0, grid_at(energy_at, p.row, p.col))
 
     extra = (data & ~player_cross) | (unowned_program & ~_contains(player_programs, program_bit))
-    required = player_cross & fresh_block
-    covers = cross_sum(required.astype(jnp.int32)) == required.sum()
+    covers = cross_sum((player_cross & fresh_block).astype(jnp.int32)) == required_count
     candidate = ~block & (covers | ~valuable) & (cross_sum(extra.astype(jnp.int32)) == 0)
     better = (
         candidate
@@ -108,6 +107,7 @@ def siphon_quality(state: GameState) -> tuple[Bool[Array, ""], Int[Array, ""], I
         & ((credits_at > own_credits) | (energy_at > own_energy))
     )
     # A better position has more of at least one resource, so some shortfall is positive exactly when one exists.
-    missed_credits = jnp.where(better, credits_at - own_credits, 0).max()
-    missed_energy = jnp.where(better, energy_at - own_energy, 0).max()
+    missed_credits, missed_energy = reduce_together(
+        ("max", jnp.where(better, credits_at - own_credits, 0)), ("max", jnp.where(better, energy_at - own_energy, 0))
+    )
     return (missed_credits > 0) | (missed_energy > 0), missed_credits, missed_energy
