@@ -244,10 +244,13 @@ def plan_run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> RunPl
 
 def _download_checkpoint(parser: argparse.ArgumentParser, args: argparse.Namespace) -> pathlib.Path:
     where = f"no checkpoint of run {args.resume_run} in {args.checkpoint_dir}/"
-    if not args.wandb or os.environ.get("WANDB_MODE", "online") in ("offline", "dryrun", "disabled"):
-        parser.error(f"argument --resume-run: {where}, and W&B is not online (pass --wandb to fetch its artifact)")
+    if not args.wandb:
+        parser.error(f"argument --resume-run: {where} (with --wandb, its newest W&B artifact would be fetched)")
     from hackmatrix.training.artifacts import download_latest_checkpoint
+    from hackmatrix.training.wandb_logger import OFFLINE_MODES
 
+    if os.environ.get("WANDB_MODE", "online") in OFFLINE_MODES:
+        parser.error(f"argument --resume-run: {where}, and WANDB_MODE={os.environ['WANDB_MODE']} keeps W&B offline")
     try:
         return download_latest_checkpoint(args.entity, args.project, args.resume_run, args.checkpoint_dir)
     except LookupError as error:

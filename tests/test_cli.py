@@ -115,6 +115,7 @@ def test_help_explains_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
         (["--run-name", "x", "--run-suffix", "y"], "--run-suffix"),
         (["--run-name", "x", "--resume-run", "y"], "--run-name"),
         (["--resume-run", "0123abcd"], "--resume-run"),
+        (["--resume-run", "0123abcd", "--wandb"], "--resume-run"),  # W&B is offline in the tests
     ],
 )
 def test_bad_values_exit_with_2_naming_the_flag_before_anything_is_created(

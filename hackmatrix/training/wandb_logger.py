@@ -50,7 +50,8 @@ _FAIL_FAST = {"init_timeout": 5.0, "x_graphql_retry_max": 1, "x_graphql_timeout_
 FINISH_TIMEOUT_SECONDS = 120.0
 #: Nothing per-process the run does not need: no console capture, pip freeze or git state.
 _LEAN = {"console": "off", "x_save_requirements": False, "disable_git": True}
-_OFFLINE_MODES = ("offline", "dryrun", "disabled")
+#: ``WANDB_MODE`` values under which nothing is sent to a server.
+OFFLINE_MODES = ("offline", "dryrun", "disabled")
 
 UPDATE_STEP = "train/update_step"
 ENV_STEPS = "train/env_steps"
@@ -193,7 +194,7 @@ class WandbLogger(Callback):
         return trainer.callbacks[meters[0]] if meters else None
 
     def _start_run(self, config: dict[str, Any]) -> Any:
-        if (self.mode or os.environ.get("WANDB_MODE", "online")) in _OFFLINE_MODES:
+        if (self.mode or os.environ.get("WANDB_MODE", "online")) in OFFLINE_MODES:
             return self._init(config, mode=self.mode)
         wandb.setup(settings=wandb.Settings(**_FAIL_FAST))
         if not wandb.login(prompt=False, verify=False):
