@@ -114,4 +114,4 @@ def download_latest_checkpoint(
     path = latest_checkpoint(destination)
     if path is None:
         raise LookupError(f"the checkpoint artifact of W&B run {prefix}/{run_id} holds no complete checkpoint")
-    return path, run_name
+    return path
