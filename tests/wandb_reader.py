@@ -30,7 +30,6 @@ class LoggedArtifact:
     name: str
     type: str
     aliases: list[str]
-    digest: str
     metadata: dict[str, Any]
     manifest: dict[str, dict[str, Any]]  # path -> {"ref", "digest", "size", "local_path"}
 
@@ -46,7 +45,6 @@ class OfflineRun:
     display_name: str = ""
     config: dict[str, Any] = dataclasses.field(default_factory=dict)
     history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
     artifacts: list[LoggedArtifact] = dataclasses.field(default_factory=list)
     step_metrics: dict[str, str] = dataclasses.field(default_factory=dict)  # metric name or glob -> its x-axis
     exit_code: int | None = None
@@ -112,8 +110,6 @@ def read_run(directory: pathlib.Path) -> OfflineRun:
             run.config.update(_items(record.config.update))
         elif kind == "history":
             run.history.append(_items(record.history.item))
-        elif kind == "summary":
-            run.summary.update(_items(record.summary.update))
         elif kind == "artifact":
             art = record.artifact
             run.artifacts.append(
@@ -121,7 +117,6 @@ def read_run(directory: pathlib.Path) -> OfflineRun:
                     name=art.name,
                     type=art.type,
                     aliases=list(art.aliases),
-                    digest=art.digest,
                     metadata=json.loads(art.metadata) if art.metadata else {},
                     manifest={
                         entry.path: {
