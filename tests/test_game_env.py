@@ -10,8 +10,8 @@ import pytest
 from hackmatrix.env.protocol import Environment
 from hackmatrix.game import HackMatrix, Observation, RewardConfig, render
 from hackmatrix.game import constants as C
-from hackmatrix.game.scenario import EnemySpec, PlayerSpec, Scenario, build_state
-from test_game_support import ENV, OBSERVE, RESET, STEP, step
+from hackmatrix.game.scenario import BlockSpec, EnemySpec, PlayerSpec, Scenario, build_state
+from test_game_support import ENV, OBSERVE, RESET, STEP, assert_components, step
 
 P = {name: C.FIRST_PROGRAM_ACTION + i for i, name in enumerate(C.PROGRAM_NAMES)}
 
@@ -71,3 +71,15 @@ def test_done_on_death_and_victory_but_not_on_a_stage_completion():
     assert step(dying, P["WAIT"])[3]
     assert not step(build_state(Scenario(PlayerSpec(4, 5), stage=7)), C.ACTION_UP)[3]
     assert step(build_state(Scenario(PlayerSpec(4, 5), stage=8)), C.ACTION_UP)[3]
+
+
+def test_a_live_state_without_any_valid_action_ends_the_episode():
+    # Walled into the corner by two blocks, no siphons, and WAIT spends the last energy: nothing is valid afterwards.
+    walled_in = build_state(Scenario(PlayerSpec(0, 0, energy=1), owned_programs=["WAIT"],
+                                     blocks=[BlockSpec(1, 0, "data", points=1), BlockSpec(0, 1, "data", points=1)]))  # fmt: skip
+    state, obs, reward, done, components = step(walled_in, P["WAIT"])
+    assert not bool(obs.action_mask.any())
+    assert int(state.player.hp) == 3 and done
+    assert_components(components, step_penalty=-0.01, resource_gain=-0.05)
+    # With one energy more, WAIT stays valid and the episode goes on.
+    assert not step(walled_in._replace(player=walled_in.player._replace(energy=jnp.int32(2))), P["WAIT"])[3]

@@ -58,7 +58,8 @@ class HackMatrix(Environment):
     def step(
         self, state: GameState, action: Int[Array, ""], key: PRNGKeyArray
     ) -> tuple[GameState, Observation, Float[Array, ""], Bool[Array, ""], dict[str, Any]]:
-        """One step of §5.1. An invalid action (mask false) changes nothing, pays 0 and ends the episode (§9)."""
+        """One step of §5.1. An invalid action (mask false) changes nothing, pays 0 and ends the episode (§9); so
+        does reaching a live state in which no action is valid."""
         action = jnp.asarray(action, jnp.int32)
         action_key, stage_key, enemy_key = jax.random.split(key, 3)
         valid = action_mask(state)[action]
@@ -78,7 +79,12 @@ class HackMatrix(Environment):
 
         died = new_state.player.hp == 0
         victory = new_state.stage == C.VICTORY_STAGE
-        done = ~valid | died | victory
+        obs = observe(new_state)
+        # §9: generated play never leaves a live state without a valid action, but a hand-built one can (e.g. WAIT
+        # spends the last energy in a walled-in corner). The rules would end the episode only on the next, forced
+        # invalid step; ending it here keeps an agent from being stuck with an all-false mask.
+        stuck = ~obs.action_mask.any()
+        done = ~valid | died | victory | stuck
         f = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
         info = {
             "reward": {name: components[i] for i, name in enumerate(C.REWARD_COMPONENTS)},
@@ -90,4 +96,4 @@ class HackMatrix(Environment):
             "stats": {"highest_stage": f(new_state.stage)},
             "invalid_action": f(~valid),
         }
-        return new_state, observe(new_state), components.sum(), done, info
+        return new_state, obs, components.sum(), done, info
