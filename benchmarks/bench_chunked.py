@@ -27,12 +27,7 @@ def main() -> None:
     parser.add_argument("--env", default="tiny", choices=["tiny", "hackmatrix"])
     args = parser.parse_args()
 
-    if args.env == "tiny":
-        env = hm.TinyCorridor()
-    else:
-        from hackmatrix.game.env import HackMatrix
-
-        env = HackMatrix()
+    env = hm.TinyCorridor() if args.env == "tiny" else hm.HackMatrix()
     config = hm.PPOConfig(
         num_envs=args.num_envs, num_steps=args.num_steps, total_timesteps=args.updates * args.num_envs * args.num_steps
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import time
 from typing import Any
 
 import hackmatrix as hm
@@ -20,23 +21,30 @@ from hackmatrix.env.protocol import Environment
 
 
 class ChunkTimes(hm.Callback):
-    """Collects the meter's per-chunk throughput."""
+    """Collects the meter's per-chunk throughput, and the process CPU time per update (a machine shared with other
+    work slows wall time down much more than CPU time)."""
 
     def __init__(self, meter: hm.ThroughputMeter):
         self.meter = meter
         self.steps_per_second: list[float] = []
+        self.cpu_seconds_per_update: list[float] = []
+
+    def on_chunk_start(self, trainer: hm.Trainer, state: Any, step: int) -> None:
+        self._cpu_start, self._first_step = time.process_time(), step
 
     def on_chunk_end(self, trainer: hm.Trainer, state: Any, metrics: dict[str, Any], step: int) -> None:
         self.steps_per_second.append(self.meter.steps_per_second)
-        print(f"  chunk ending at update {step}: {self.meter.steps_per_second:,.0f} env steps/s", flush=True)
+        cpu = (time.process_time() - self._cpu_start) / (step - self._first_step)
+        self.cpu_seconds_per_update.append(cpu)
+        print(
+            f"  chunk ending at update {step}: {self.meter.steps_per_second:,.0f} env steps/s, "
+            f"{cpu:.2f} CPU s/update, mean episode length {metrics['mean_episode_length'][-1]:.1f}",
+            flush=True,
+        )
 
 
 def make_env(name: str) -> Environment:
-    if name == "tiny":
-        return hm.TinyCorridor()
-    from hackmatrix.game.env import HackMatrix
-
-    return HackMatrix()
+    return hm.TinyCorridor() if name == "tiny" else hm.HackMatrix()
 
 
 def bench(name: str, chunks: int, chunk_size: int) -> None:
@@ -49,10 +57,11 @@ def bench(name: str, chunks: int, chunk_size: int) -> None:
     print(f"{name}: {config.num_envs} envs x {config.num_steps} steps, {config.num_updates} updates", flush=True)
     trainer.fit()
     timed = times.steps_per_second[1:]
+    cpu = statistics.median(times.cpu_seconds_per_update[1:])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{name}: compile {meter.compile_seconds:.1f} s, median {statistics.median(timed):,.0f} env steps/s "
-        f"over {len(timed)} chunks, peak memory so far {peak_mb:,.0f} MB",
+        f"over {len(timed)} chunks ({cpu:.2f} CPU s/update), peak memory so far {peak_mb:,.0f} MB",
         flush=True,
     )
 

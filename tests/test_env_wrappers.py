@@ -9,8 +9,8 @@ import numpy as np
 from hackmatrix.env.autoreset import AutoReset
 from hackmatrix.env.episode_statistics import init_episode_statistics, update_episode_statistics
 from hackmatrix.env.info import flatten_info
-from hackmatrix.env.reset_pool import fill_reset_pool, step_with_reset_pool
-from hackmatrix.env.tiny_corridor import ACTION_LEFT, ACTION_RIGHT, TinyCorridor
+from hackmatrix.env.reset_pool import empty_reset_pool, fill_reset_pool, step_with_reset_pool
+from hackmatrix.env.tiny_corridor import ACTION_LEFT, ACTION_PICK_UP, ACTION_RIGHT, TinyCorridor
 
 
 def test_autoreset_starts_a_new_episode_but_reports_the_final_step() -> None:
@@ -91,3 +91,17 @@ def test_reset_pool_gives_each_finished_env_its_own_fresh_episode() -> None:
     assert int(refilled.used) == 2
     np.testing.assert_array_equal(np.asarray(newer_states.coin)[[0, 2]], refilled.states.coin[:2])
     np.testing.assert_array_equal(newer_states.time, [0, 7, 0])
+
+
+def test_empty_reset_pool_is_filled_by_the_first_finished_episode() -> None:
+    env = TinyCorridor()
+    pool = empty_reset_pool(env, 2)
+    assert int(pool.used) == 2
+    states, _ = jax.vmap(env.reset)(jax.random.split(jax.random.key(0), 2))
+    step = jax.jit(lambda s, a, p: step_with_reset_pool(env, s, a, p, key=jax.random.key(1)))
+    moved, _, _, done, _, still_empty = step(states, jnp.array([ACTION_RIGHT, ACTION_RIGHT], jnp.int32), pool)
+    assert not bool(done.any()) and int(still_empty.used) == 2  # nothing ended: no reset computed
+    reset, obs, _, done, _, filled = step(moved, jnp.array([ACTION_RIGHT, ACTION_PICK_UP], jnp.int32), pool)
+    assert int(filled.used) == int(done.sum()) >= 1
+    first_done = int(np.argmax(done))
+    np.testing.assert_array_equal(obs.flat[first_done], filled.obs.flat[0])

@@ -24,8 +24,11 @@ def assert_trees_identical(a, b) -> None:
     num_steps=st.sampled_from([3, 4]),
     num_updates=st.integers(1, 12),
     chunk_size=st.integers(1, 6),
+    anneal_lr=st.booleans(),
 )
-def test_fit_equals_monolithic(seed: int, num_envs: int, num_steps: int, num_updates: int, chunk_size: int) -> None:
+def test_fit_equals_monolithic(
+    seed: int, num_envs: int, num_steps: int, num_updates: int, chunk_size: int, anneal_lr: bool
+) -> None:
     config = hm.PPOConfig(
         num_envs=num_envs,
         num_steps=num_steps,
@@ -34,6 +37,7 @@ def test_fit_equals_monolithic(seed: int, num_envs: int, num_steps: int, num_upd
         update_epochs=2,
         hidden_dim=16,
         num_layers=1,
+        anneal_lr=anneal_lr,
         seed=seed,
     )
     trainer = hm.PPOTrainer(hm.TinyCorridor(), config, chunk_size=chunk_size)

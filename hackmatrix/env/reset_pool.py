@@ -1,10 +1,11 @@
 """Batched auto-reset from a pool of pre-computed fresh episodes: exact, and far cheaper than resetting per step.
 
 A per-environment auto-reset (:class:`~hackmatrix.env.autoreset.AutoReset`) computes a reset for every
-environment at every step under ``vmap``, though only a few episodes end. Here ``size`` fresh episodes are
-computed up front; each environment whose episode ends takes the next unused one, in environment order. When a
-step would need more than the pool has left, the pool is refilled first, under a scalar ``lax.cond`` that costs
-only when it happens. Every episode thus starts from its own independent reset, as with per-step resets.
+environment at every step under ``vmap``, though only a few episodes end. Here a pool holds ``size`` fresh
+episodes; each environment whose episode ends takes the next unused one, in environment order. When a step needs
+more than the pool has left, the pool is refilled first, under a scalar ``lax.cond`` that costs only when it
+happens (a pool starts empty, so the reset code is compiled once, inside that branch). Every episode thus starts
+from its own independent reset, as with per-step resets.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ class ResetPool(NamedTuple):
 def fill_reset_pool(env: Environment, size: int, *, key: PRNGKeyArray) -> ResetPool:
     states, obs = jax.vmap(env.reset)(jax.random.split(key, size))
     return ResetPool(states=states, obs=obs, used=jnp.zeros((), jnp.int32))
+
+
+def empty_reset_pool(env: Environment, size: int) -> ResetPool:
+    """A pool with every entry used (zero-filled): the first step that ends an episode fills it."""
+    shapes = jax.eval_shape(lambda: fill_reset_pool(env, size, key=jax.random.key(0)))
+    pool = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    return pool._replace(used=jnp.int32(size))
 
 
 def step_with_reset_pool(

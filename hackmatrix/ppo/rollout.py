@@ -11,7 +11,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from hackmatrix.env.episode_statistics import EpisodeStatistics, update_episode_statistics
 from hackmatrix.env.info import flatten_info
 from hackmatrix.env.protocol import Environment
-from hackmatrix.env.reset_pool import ResetPool, fill_reset_pool, step_with_reset_pool
+from hackmatrix.env.reset_pool import ResetPool, empty_reset_pool, step_with_reset_pool
 from hackmatrix.ppo.masked_categorical import masked_log_probs, sample_masked
 from hackmatrix.ppo.network import ActorCritic
 
@@ -87,10 +87,8 @@ def collect_rollout(
         new_carry = EnvCarry(env_state, obs, episode_statistics, carry.env_steps + 1)
         return (new_carry, pool), (transition, totals, info_totals)
 
-    pool_key, steps_key = jax.random.split(key)
-    pool = fill_reset_pool(env, num_envs, key=pool_key)
     (carry, _), (transitions, totals, info_totals) = jax.lax.scan(
-        one_step, (carry, pool), jax.random.split(steps_key, num_steps)
+        one_step, (carry, empty_reset_pool(env, num_envs)), jax.random.split(key, num_steps)
     )
     num_transitions = num_steps * num_envs
     episodes = totals.episodes.sum()

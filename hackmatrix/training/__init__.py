@@ -1,0 +1,1 @@
+"""Training: the chunked trainer, its callbacks and checkpoints."""

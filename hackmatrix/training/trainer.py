@@ -27,6 +27,7 @@ from jaxtyping import Array, Float, PyTree
 
 from hackmatrix.training.callback import Callback
 from hackmatrix.training.checkpoint import load_checkpoint, save_checkpoint
+from hackmatrix.training.memory import release_free_heap_memory
 from hackmatrix.training.model_checkpoint import ModelCheckpoint
 
 
@@ -54,6 +55,9 @@ class Trainer(abc.ABC):
     checkpoint), ``env_steps``, ``last_chunk_seconds`` (wall time of the last chunk, after ``block_until_ready``,
     compilation excluded) and ``last_compile_seconds`` (time spent compiling just before the last chunk; 0 when
     its executable was already compiled).
+
+    Each chunk donates its input state (XLA writes the result into the same buffers): a callback may read the
+    state it is handed, but must not keep it across chunks (copy what it needs, e.g. with ``jax.device_get``).
     """
 
     def __init__(self, config: TrainerConfig, *, callbacks: Sequence[Callback] = (), chunk_size: int = 10):
@@ -137,7 +141,7 @@ class Trainer(abc.ABC):
     def train_monolithic(self, num_updates: int) -> tuple[PyTree, dict[str, np.ndarray]]:
         """``num_updates`` updates from the fresh state as one single ``lax.scan``, without callbacks (the reference
         that chunked and resumed runs must reproduce bit for bit)."""
-        state = self._init_jit()
+        state = self._fresh_state()
         state, metrics = self._executable(state, num_updates)(state, num_updates)
         return state, jax.device_get(metrics)
 
@@ -159,6 +163,7 @@ class Trainer(abc.ABC):
             start = time.perf_counter()
             self._executables[length] = self._scan_jit.lower(state, length).compile()
             self.last_compile_seconds = time.perf_counter() - start
+            release_free_heap_memory()
         return self._executables[length]
 
     def _run_chunk(self, state: PyTree, length: int) -> tuple[PyTree, dict[str, np.ndarray]]:
@@ -169,12 +174,18 @@ class Trainer(abc.ABC):
         self.last_chunk_seconds = time.perf_counter() - start
         return state, jax.device_get(metrics)
 
+    def _fresh_state(self) -> PyTree:
+        state = self._init_jit()
+        release_free_heap_memory()  # what compiling the initialisation left behind
+        return state
+
     def _start(self, resume_from: str | os.PathLike[str] | None) -> PyTree:
         """The fresh or restored state; sets ``update_step`` and restores callback states."""
         self.update_step = 0
+        self._requested_checkpoints = []
         path = self._resume_path(resume_from)
         if path is None:
-            return self._init_jit()
+            return self._fresh_state()
         template = eqx.filter_eval_shape(self.init_state)
         state, metadata = load_checkpoint(path, template)
         differences = self.config.training_differences(metadata["config"])
