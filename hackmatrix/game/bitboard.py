@@ -76,6 +76,23 @@ def cell(row: Int[Array, "*shape"], col: Int[Array, "*shape"]) -> Bitboard:
     return Bitboard(jnp.where(on_board & in_low, bit, 0), jnp.where(on_board & ~in_low, bit, 0))
 
 
+def at_index(index: Int[Array, "*shape"]) -> Bitboard:
+    """The set holding the cell with index ``row * 6 + col`` (0-35)."""
+    in_high = index >= WORD_BITS
+    bit = jnp.left_shift(jnp.int32(1), jnp.where(in_high, index - WORD_BITS, index))
+    return Bitboard(jnp.where(in_high, 0, bit), jnp.where(in_high, bit, 0))
+
+
+def union_of(cells: Bitboard) -> Bitboard:
+    """The union of a batch ``(n,)`` of sets (they may overlap)."""
+    return Bitboard(jnp.bitwise_or.reduce(cells.low), jnp.bitwise_or.reduce(cells.high))
+
+
+def of_entities(alive: Bool[Array, " n"], row: Int[Array, " n"], col: Int[Array, " n"]) -> Bitboard:
+    """The cells where at least one of the ``alive`` entities stands."""
+    return union_of(at_index(row * C.BOARD_SIZE + col).keep_if(alive))
+
+
 def from_grid(mask: Bool[Array, "6 6"]) -> Bitboard:
     weight = jnp.where(mask, jnp.left_shift(jnp.int32(1), _BIT_OF_CELL), 0)  # distinct bits: their sum is their union
     return Bitboard(weight[:ROWS_PER_WORD].sum(dtype=jnp.int32), weight[ROWS_PER_WORD:].sum(dtype=jnp.int32))
@@ -107,24 +124,28 @@ def grow(cells: Bitboard) -> Bitboard:
     return grown
 
 
-def position(cells: Bitboard) -> tuple[Int[Array, ""], Int[Array, ""]]:
-    """(row, col) of the cell of a one-cell set."""
+def index(cells: Bitboard) -> Int[Array, "*shape"]:
+    """The cell index ``row * 6 + col`` of the cell of a one-cell set."""
     in_high = cells.high != 0
     bit = jax.lax.population_count(jnp.where(in_high, cells.high, cells.low) - 1)  # a power of two minus one
-    return bit // C.BOARD_SIZE + jnp.where(in_high, ROWS_PER_WORD, 0), bit % C.BOARD_SIZE
+    return bit + jnp.where(in_high, WORD_BITS, 0)
 
 
-def nth_cell(cells: Bitboard, n: Int[Array, ""]) -> tuple[Int[Array, ""], Int[Array, ""]]:
-    """(row, col) of the ``n``-th cell (0-based, row-major order) of a set with more than ``n`` cells."""
-    low_count = jax.lax.population_count(cells.low)
-    in_high = n >= low_count
-    word = jnp.where(in_high, cells.high, cells.low)
-    rank = jnp.where(in_high, n - low_count, n)
-    # Binary search for the bit with ``rank`` set bits below it.
+def nth_set_bit(word: Int[Array, "*shape"], n: Int[Array, "*shape"]) -> Int[Array, "*shape"]:
+    """Position of the ``n``-th (0-based, from bit 0) set bit of a non-negative int32 with more than ``n`` set bits
+    (a binary search over popcounts: scalar operations only)."""
     bit = jnp.zeros_like(n)
     for width in (16, 8, 4, 2, 1):
         below = jax.lax.population_count((word >> bit) & ((1 << width) - 1))
-        skip = rank >= below
+        skip = n >= below
         bit = jnp.where(skip, bit + width, bit)
-        rank = jnp.where(skip, rank - below, rank)
-    return bit // C.BOARD_SIZE + jnp.where(in_high, ROWS_PER_WORD, 0), bit % C.BOARD_SIZE
+        n = jnp.where(skip, n - below, n)
+    return bit
+
+
+def nth_cell(cells: Bitboard, n: Int[Array, ""]) -> Int[Array, ""]:
+    """Index (``row * 6 + col``) of the ``n``-th cell (0-based, in index order) of a set with more than ``n`` cells."""
+    low_count = jax.lax.population_count(cells.low)
+    in_high = n >= low_count
+    bit = nth_set_bit(jnp.where(in_high, cells.high, cells.low), jnp.where(in_high, n - low_count, n))
+    return bit + jnp.where(in_high, WORD_BITS, 0)

@@ -16,18 +16,12 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, PRNGKeyArray
 
-from hackmatrix.game import bitboard, entities, history, pathfinding, placement, random_stream
+from hackmatrix.game import bitboard, entities, history, pathfinding, placement, random_stream, slot_set
 from hackmatrix.game import constants as C
 from hackmatrix.game.random_stream import RandomStream
 from hackmatrix.game.state import Enemies, GameState
 
-_SLOT_BITS = 6  # enough for MAX_ENEMIES slots
-_SLOT_MASK = (1 << _SLOT_BITS) - 1
-_CELL_MASK = (1 << 6) - 1  # enough for the 36 cell indices
-_ATTACKED_BIT, _GLITCH_BIT = 6, 7
-_RANDOM_BITS = 24
-_NOT_ACTING = (1 << 31) - 1
-assert C.MAX_ENEMIES <= 1 << _SLOT_BITS and int(C.ENEMY_STEPS.max()) <= 2  # sub-step fits in the sign-free top bit
+assert int(C.ENEMY_STEPS.max()) == 2  # sub-steps 0 and 1
 
 
 def _mature_transmissions(state: GameState, runs: Bool[Array, ""]) -> GameState:
@@ -35,26 +29,17 @@ def _mature_transmissions(state: GameState, runs: Bool[Array, ""]) -> GameState:
     origin flags copied; dropped if the enemy list is full); every other countdown decreases by 1."""
     t, e = state.transmissions, state.enemies
     matures = runs & t.alive & (t.countdown <= 1)
-    rank = (matures[None, :] & (t.order[None, :] < t.order[:, None])).sum(1)  # place among maturing, list order
+    rank = (matures[None, :] & (t.order[None, :] < t.order[:, None])).sum(1, dtype=jnp.int32)  # among maturing
     # Appending one at a time fills the lowest free slot each time: the k-th free slot gets the k-th new enemy.
-    free = ~e.alive
-    free_rank = jnp.cumsum(free) - 1
-    match = free[:, None] & matures[None, :] & (free_rank[:, None] == rank[None, :])
-    source = (match * (jnp.arange(C.MAX_TRANSMISSIONS) + 1)).sum(1) - 1  # transmission slot, -1 for none
-    created = source >= 0
-
-    def take(old, new):
-        return jnp.where(created, new, old)
-
-    kind = t.kind[source]
-    enemies = Enemies(
-        alive=e.alive | created, kind=take(e.kind, kind), row=take(e.row, t.row[source]),
-        col=take(e.col, t.col[source]), hp=take(e.hp, jnp.asarray(C.ENEMY_MAX_HP)[kind]),
-        disabled=take(e.disabled, 1), stunned=take(e.stunned, False),
-        from_siphon=take(e.from_siphon, t.from_siphon[source]),
-        from_scheduled=take(e.from_scheduled, t.from_scheduled[source]),
-        order=take(e.order, state.next_order + rank[source]),
+    free_slots = slot_set.of(~e.alive)
+    created = matures & (rank < free_slots.size())
+    slot = jnp.where(created, free_slots.nth(jnp.minimum(rank, C.MAX_ENEMIES - 1)), C.MAX_ENEMIES)  # else dropped
+    new = Enemies(
+        alive=jnp.ones_like(t.alive), kind=t.kind, row=t.row, col=t.col, hp=jnp.asarray(C.ENEMY_MAX_HP)[t.kind],
+        disabled=jnp.ones_like(t.kind), stunned=jnp.zeros_like(t.alive), from_siphon=t.from_siphon,
+        from_scheduled=t.from_scheduled, order=state.next_order + rank,
     )  # fmt: skip
+    enemies = jax.tree.map(lambda old, value: old.at[slot].set(value, mode="drop"), e, new)
     alive = t.alive & ~matures
     transmissions = t._replace(alive=alive, countdown=jnp.where(runs & alive, t.countdown - 1, t.countdown))
     return state._replace(
@@ -63,58 +48,62 @@ def _mature_transmissions(state: GameState, runs: Bool[Array, ""]) -> GameState:
 
 
 def _enemy_actions(state: GameState, runs: Bool[Array, ""], *, stream: RandomStream) -> GameState:
-    """§5.2 step 4: attacks (player hp -1, at most once per enemy and phase) and moves (§5.3)."""
+    """§5.2 step 4: attacks (player hp -1, at most once per enemy and phase) and moves (§5.3).
+
+    An enemy next to the player when the phase starts stays there until its turn (only its own moves move it), so
+    every such ready enemy attacks in sub-step 0 whatever the order, and never acts again this phase: those attacks
+    are counted at once. The other ready enemies move in sub-step 0, one at a time in a uniformly random order
+    (each iteration draws uniformly among those still to act); then the viruses among them act again in a fresh
+    random order, attacking if their move brought them next to the player, so none attacks twice.
+
+    The loop touches single slots only (gathers, scatters and scalar work per board): any operation over all slots
+    inside it costs as much as the rest of an iteration.
+    """
     e, p = state.enemies, state.player
     ready = runs & e.alive & (e.disabled == 0) & ~e.stunned
-    steps = jnp.asarray(C.ENEMY_STEPS)[e.kind]
-    sub_steps = range(int(C.ENEMY_STEPS.max()))
-    slot = jnp.arange(C.MAX_ENEMIES, dtype=jnp.int32)
-    shuffle = (random_stream.bits(stream, 0, (len(sub_steps), C.MAX_ENEMIES)) >> (32 - _RANDOM_BITS)).astype(jnp.int32)
-    keys = jnp.concatenate([
-        jnp.where(ready & (steps > k), (k << (_RANDOM_BITS + _SLOT_BITS)) | (shuffle[k] << _SLOT_BITS) | slot, _NOT_ACTING)
-        for k in sub_steps
-    ])  # fmt: skip
-    count = (keys != _NOT_ACTING).sum(dtype=jnp.int32)
+    adjacent = jnp.abs(e.row - p.row) + jnp.abs(e.col - p.col) == 1
+    hp = jnp.maximum(p.hp - (ready & adjacent).sum(dtype=jnp.int32), 0)
+    movers = ready & ~adjacent
+    sub_steps = (slot_set.of(movers), slot_set.of(movers & (jnp.asarray(C.ENEMY_STEPS)[e.kind] > 1)))
+    glitches = slot_set.of(e.kind == C.GLITCH)
 
     blocks = pathfinding.block_cells(state.board)
-    transmission_cells = bitboard.from_grid(entities.transmission_grid(state.transmissions))
+    t = state.transmissions
+    transmission_cells = bitboard.of_entities(t.alive, t.row, t.col)
     player = bitboard.cell(p.row, p.col).keep_if(runs)
     first_steps_through_occupants = pathfinding.first_steps(player & ~blocks, ~blocks)
-    # Per slot, one int holding the enemy's cell, whether it has attacked and whether it is a glitch, so that one
-    # reduction fetches all three.
-    cell = entities.cell_index(e.row, e.col)
-    slot_state = cell | (e.kind == C.GLITCH).astype(jnp.int32) << _GLITCH_BIT
+    cells = entities.cell_index(e.row, e.col)
+    # Enemies per cell: a cell an enemy leaves stays occupied if others are stacked on it (PUSH/PULL).
+    stack = jnp.zeros(C.NUM_CELLS, jnp.int32).at[jnp.where(e.alive, cells, C.NUM_CELLS)].add(1, mode="drop")
 
     def act(carry):
-        i, keys, slot_state, hp, enemy_cells = carry
-        first = keys.min()
-        keys = jnp.where(keys == first, _NOT_ACTING, keys)
-        this = slot == (first & _SLOT_MASK)
-        fetched = jnp.where(this, slot_state, 0).sum()
-        r, c = (fetched & _CELL_MASK) // C.BOARD_SIZE, (fetched & _CELL_MASK) % C.BOARD_SIZE
-        acts = (i < count) & (fetched & (1 << _ATTACKED_BIT) == 0)
-        adjacent = jnp.abs(r - p.row) + jnp.abs(c - p.col) == 1
-        attacks = acts & adjacent
-        new_r, new_c = pathfinding.enemy_step(
-            row=r, col=c, glitch=fetched & (1 << _GLITCH_BIT) != 0, moving=acts & ~adjacent, player_row=p.row,
-            player_col=p.col, blocks=blocks, occupied=enemy_cells | transmission_cells,
+        turn, first_left, second_left, cells, stack, enemy_cells, hp = carry
+        in_first = first_left.size() > 0
+        left = slot_set.choose(in_first, first_left, second_left)
+        acts = left.size() > 0
+        slot = left.nth(random_stream.below(stream, turn, jnp.maximum(left.size(), 1)))
+        first_left = slot_set.choose(in_first, first_left.without(slot), first_left)
+        second_left = slot_set.choose(in_first, second_left, second_left.without(slot))
+        cell = cells[slot]
+        attacks = acts & (jnp.abs(cell // C.BOARD_SIZE - p.row) + jnp.abs(cell % C.BOARD_SIZE - p.col) == 1)
+        new_cell = pathfinding.enemy_step(
+            cell=cell, glitch=glitches.contains(slot), moving=acts & ~attacks, player_row=p.row, player_col=p.col,
+            blocks=blocks, occupied=enemy_cells | transmission_cells,
             first_steps_through_occupants=first_steps_through_occupants,
         )  # fmt: skip
-        stored = (fetched & ~_CELL_MASK) | entities.cell_index(new_r, new_c) | (attacks.astype(jnp.int32) << _ATTACKED_BIT)
-        # Computed once per board here, not once per slot in the update below (XLA would fuse and repeat it).
-        stored = jax.lax.optimization_barrier(stored)
-        slot_state = jnp.where(this, stored, slot_state)
-        moved = (new_r != r) | (new_c != c)
-        stacked = (e.alive & ~this & (slot_state & _CELL_MASK == fetched & _CELL_MASK)).any()  # another enemy stays on the old cell
-        left = bitboard.cell(r, c).keep_if(moved & ~stacked)
-        enemy_cells = (enemy_cells & ~left) | bitboard.cell(new_r, new_c).keep_if(moved)
-        return i + 1, keys, slot_state, jnp.where(attacks, jnp.maximum(hp - 1, 0), hp), enemy_cells
+        moved = (new_cell != cell).astype(jnp.int32)
+        cells = cells.at[slot].set(new_cell, mode="drop")
+        stack = stack.at[cell].add(-moved).at[new_cell].add(moved)
+        vacated = bitboard.at_index(cell).keep_if((moved == 1) & (stack[cell] == 0))
+        enemy_cells = (enemy_cells & ~vacated) | bitboard.at_index(new_cell).keep_if(moved == 1)
+        return turn + 1, first_left, second_left, cells, stack, enemy_cells, jnp.where(attacks, jnp.maximum(hp - 1, 0), hp)
 
-    start = (jnp.int32(0), keys, slot_state, p.hp, bitboard.from_grid(entities.enemy_grid(e)))
-    _, _, slot_state, hp, _ = jax.lax.while_loop(lambda carry: carry[0] < count, act, start)
-    cell = slot_state & _CELL_MASK
+    start = (jnp.int32(0), *sub_steps, cells, stack, bitboard.of_entities(e.alive, e.row, e.col), hp)
+    _, _, _, cells, _, _, hp = jax.lax.while_loop(
+        lambda carry: (carry[1].size() + carry[2].size()) > 0, act, start
+    )
     return state._replace(
-        enemies=e._replace(row=cell // C.BOARD_SIZE, col=cell % C.BOARD_SIZE), player=p._replace(hp=hp)
+        enemies=e._replace(row=cells // C.BOARD_SIZE, col=cells % C.BOARD_SIZE), player=p._replace(hp=hp)
     )
 
 

@@ -1,8 +1,8 @@
 """Stages: generation (§6.2), completion (§6.1) and the start of a game (§6.3).
 
-"Draw a cell, redraw until eligible" for N distinct blocks is a uniformly random N-subset of the eligible cells:
-the N eligible cells with the smallest random keys. Block contents do not affect whether an attempt is valid, so
-the attempts loop redraws only the cells and the contents are drawn once for the accepted attempt.
+"Draw a cell, redraw until eligible" is a uniform draw among the eligible cells, done directly on bitboards (one
+uniform number per block). Block contents do not affect whether an attempt is valid, so the attempts loop redraws
+only the cells and the contents are drawn once for the accepted attempt.
 
 ``generate_stage``, ``complete_stage`` and ``new_game`` take a ``where`` flag. The generation itself sits in a
 ``while_loop`` that runs once where the flag holds and not at all elsewhere, so under ``vmap`` a step in which no
@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Int, PRNGKeyArray
 
-from hackmatrix.game import bitboard, entities, pathfinding, placement, random_stream
+from hackmatrix.game import bitboard, pathfinding, placement, random_stream
 from hackmatrix.game import constants as C
 from hackmatrix.game.bitboard import Bitboard
 from hackmatrix.game.random_stream import RandomStream
@@ -24,20 +24,27 @@ from hackmatrix.game.state import Board, GameState, initial_state, player_at
 
 _CORNER_ROWS = np.array([r for r, _ in C.CORNERS], np.int32)
 _CORNER_COLS = np.array([c for _, c in C.CORNERS], np.int32)
-_CELL_ROWS, _CELL_COLS = np.indices((C.BOARD_SIZE, C.BOARD_SIZE), dtype=np.int32)
-_IS_CORNER = np.isin(_CELL_ROWS, (0, C.BOARD_SIZE - 1)) & np.isin(_CELL_COLS, (0, C.BOARD_SIZE - 1))
 _FILL_START = (0, 0)
 _NUM_BONUSES = 3  # credits, energy, data siphon (§6.3)
-# Counters of the stage's random draws (random_stream); block attempts use _ATTEMPTS + attempt number.
-_EXIT, _COUNT, _DATA, _QUESTION, _POINTS, _PROGRAMS, _AMOUNT, _CREDITS, _TRANSMISSIONS, _ATTEMPTS = range(10)
-_INDEX_BITS = 6  # low key bits that make random keys of up to 64 entries distinct
+# Counters of the stage's random draws (random_stream); picks j of a draw use counter + j.
+_EXIT, _COUNT, _DATA, _QUESTION, _POINTS, _AMOUNT, _CREDITS, _TRANSMISSIONS = range(8)
+_PROGRAMS = 100
+_ATTEMPTS = 1000  # attempt a uses _ATTEMPTS + MAX_BLOCKS_DRAWN * a
+_CORNER_CELLS = [r * C.BOARD_SIZE + c for r, c in C.CORNERS]
 
 
-def _random_ranks(stream: RandomStream, counter: Int[Array, ""] | int, eligible: Bool[Array, " n"]) -> Int[Array, " n"]:
-    """A uniformly random order of the ``eligible`` entries: each one's rank (0-based) among them."""
-    index = jnp.arange(eligible.shape[0], dtype=jnp.uint32)
-    key = (random_stream.bits(stream, counter, eligible.shape) >> _INDEX_BITS << _INDEX_BITS) | index
-    return (eligible[None, :] & (key[None, :] < key[:, None])).sum(1)
+def _draw_distinct(stream: RandomStream, counter: Int[Array, ""] | int, pool: Bitboard, count: Int[Array, ""],
+                   most: int) -> tuple[Bitboard, Int[Array, " most"]]:  # fmt: skip
+    """``count`` (at most ``most``) distinct members (indices 0-35) drawn one by one uniformly from ``pool``: the
+    set drawn and the indices in draw order. Redrawing until eligible is the same as drawing among the eligible."""
+    drawn, order = bitboard.no_cells(), []
+    for j in range(most):
+        left = pool.count()
+        index = bitboard.nth_cell(pool, random_stream.below(stream, counter + j, jnp.maximum(left, 1)))
+        take = bitboard.at_index(index).keep_if((j < count) & (left > 0))
+        drawn, pool = drawn | take, pool & ~take
+        order.append(index)
+    return drawn, jnp.stack(order)
 
 
 def blocks_valid(blocks: Bitboard, exit_cell: Bitboard, *, check: Bool[Array, ""]) -> Bool[Array, ""]:
@@ -54,9 +61,8 @@ def blocks_valid(blocks: Bitboard, exit_cell: Bitboard, *, check: Bool[Array, ""
 
 
 def _block_cells(
-    stream: RandomStream, eligible: Bool[Array, "6 6"], count: Int[Array, ""], exit_cell: Bitboard,
-    active: Bool[Array, ""],
-) -> Bool[Array, "6 6"]:  # fmt: skip
+    stream: RandomStream, eligible: Bitboard, count: Int[Array, ""], exit_cell: Bitboard, active: Bool[Array, ""]
+) -> Bitboard:
     """Block cells of the first valid attempt among ``GENERATION_ATTEMPTS`` (none if every attempt fails)."""
 
     def searching(carry):
@@ -65,41 +71,43 @@ def _block_cells(
 
     def attempt(carry):
         number, _, _ = carry
-        cells = (_random_ranks(stream, _ATTEMPTS + number, eligible.ravel()) < count).reshape(eligible.shape)
-        cells = cells & eligible
-        return number + 1, cells, blocks_valid(bitboard.from_grid(cells), exit_cell, check=searching(carry))
+        cells, _ = _draw_distinct(stream, _ATTEMPTS + C.MAX_BLOCKS_DRAWN * number, eligible, count, C.MAX_BLOCKS_DRAWN)
+        return number + 1, cells, blocks_valid(cells, exit_cell, check=searching(carry))
 
-    none = jnp.zeros_like(eligible)
-    _, cells, valid = jax.lax.while_loop(searching, attempt, (jnp.int32(0), none, jnp.asarray(False)))
-    return cells & valid
+    _, cells, valid = jax.lax.while_loop(searching, attempt, (jnp.int32(0), bitboard.no_cells(), jnp.asarray(False)))
+    return cells.keep_if(valid)
 
 
 def _new_board(
     state: GameState, stream: RandomStream, active: Bool[Array, ""]
 ) -> tuple[Board, Int[Array, ""], Int[Array, ""]]:
     """§6.2 steps 3-7: a fresh board around the player, and the exit position (row, col)."""
-    p = state.player
-    on_player = (_CORNER_ROWS == p.row) & (_CORNER_COLS == p.col)
-    exit_corner = jnp.argmin(jnp.where(on_player, len(C.CORNERS), _random_ranks(stream, _EXIT, ~on_player)))
-    exit_row, exit_col = jnp.asarray(_CORNER_ROWS)[exit_corner], jnp.asarray(_CORNER_COLS)[exit_corner]
-    is_exit = (_CELL_ROWS == exit_row) & (_CELL_COLS == exit_col)
-    is_pickup = _IS_CORNER & ~is_exit & ~((_CELL_ROWS == p.row) & (_CELL_COLS == p.col))
+    p, e, t = state.player, state.enemies, state.transmissions
+    corners = bitboard.union_of(bitboard.at_index(jnp.asarray(_CORNER_CELLS)))
+    player = bitboard.cell(p.row, p.col)
+    exit_cell, _ = _draw_distinct(stream, _EXIT, corners & ~player, jnp.int32(1), 1)
+    exit_index = bitboard.index(exit_cell)
+    pickups = corners & ~player & ~exit_cell
 
-    eligible = ~_IS_CORNER & ~entities.enemy_grid(state.enemies) & ~entities.transmission_grid(state.transmissions)
+    eligible = ~(corners | bitboard.of_entities(e.alive, e.row, e.col) | bitboard.of_entities(t.alive, t.row, t.col))
     count = jnp.minimum(
-        C.MIN_BLOCKS + random_stream.below(stream, _COUNT, C.MAX_BLOCKS_DRAWN - C.MIN_BLOCKS + 1),
-        eligible.sum(dtype=jnp.int32),
+        C.MIN_BLOCKS + random_stream.below(stream, _COUNT, C.MAX_BLOCKS_DRAWN - C.MIN_BLOCKS + 1), eligible.count()
     )
-    is_block = _block_cells(stream, eligible, count, bitboard.from_grid(is_exit), active)
+    is_block = bitboard.to_grid(_block_cells(stream, eligible, count, exit_cell, active))
+    is_exit, is_pickup = bitboard.to_grid(exit_cell), bitboard.to_grid(pickups)
 
     shape = (C.BOARD_SIZE, C.BOARD_SIZE)
     is_data = is_block & (random_stream.uniform(stream, _DATA, shape) < 0.5)
     is_program = is_block & ~is_data
     points = 1 + random_stream.below(stream, _POINTS, 9, shape)
-    # Program blocks take distinct programs: the first ones of a random order of all programs, in cell order.
+    # Program blocks take distinct programs drawn one by one (indices 0-22 as a set of "cells"); the k-th program
+    # block in cell order gets the k-th drawn, which makes every assignment of distinct programs equally likely.
+    all_programs = bitboard.union_of(bitboard.at_index(jnp.arange(C.NUM_PROGRAMS)))
+    _, programs = _draw_distinct(
+        stream, _PROGRAMS, all_programs, is_program.sum(dtype=jnp.int32), C.MAX_BLOCKS_DRAWN
+    )
     program_rank = jnp.cumsum(is_program.ravel()).reshape(shape) - 1
-    program_order = _random_ranks(stream, _PROGRAMS, jnp.ones(C.NUM_PROGRAMS, bool))
-    program = ((program_order == program_rank[..., None]) * jnp.arange(C.NUM_PROGRAMS)).sum(-1)
+    program = programs[jnp.clip(program_rank, 0, C.MAX_BLOCKS_DRAWN - 1)]
     content = jnp.select(
         [is_exit, is_pickup, is_block], [C.CONTENT_EXIT, C.CONTENT_PICKUP, C.CONTENT_BLOCK], C.CONTENT_EMPTY
     ).astype(jnp.int32)
@@ -121,7 +129,7 @@ def _new_board(
         siphoned=none,
         siphon_center=none,
     )
-    return board, exit_row, exit_col
+    return board, exit_index // C.BOARD_SIZE, exit_index % C.BOARD_SIZE
 
 
 def generate_stage(state: GameState, *, key: PRNGKeyArray, where: bool | Bool[Array, ""] = True) -> GameState:
@@ -133,17 +141,21 @@ def generate_stage(state: GameState, *, key: PRNGKeyArray, where: bool | Bool[Ar
     generating = jnp.asarray(where)
 
     def generate(carry):
-        pending = carry[0]
-        stream = random_stream.from_key(key)
+        pending, key_data = carry[:2]
+        stream = random_stream.from_key(jax.random.wrap_key_data(key_data, impl=jax.random.key_impl(key)))
         board, exit_row, exit_col = _new_board(state, stream, pending)
         fresh = placement.place_transmissions(
             state._replace(board=board, exit_row=exit_row, exit_col=exit_col),
             stream=random_stream.substream(stream, _TRANSMISSIONS), count=jnp.where(pending, state.stage, 0),
         )  # fmt: skip
-        return jnp.asarray(False), board, exit_row, exit_col, fresh.transmissions, fresh.next_order
+        # The key changes in the carry so that XLA cannot hoist the draws out of this usually idle loop.
+        return jnp.asarray(False), ~key_data, board, exit_row, exit_col, fresh.transmissions, fresh.next_order
 
-    start = (generating, state.board, state.exit_row, state.exit_col, state.transmissions, state.next_order)
-    _, board, exit_row, exit_col, transmissions, next_order = jax.lax.while_loop(lambda c: c[0], generate, start)
+    start = (
+        generating, jax.random.key_data(key), state.board, state.exit_row, state.exit_col, state.transmissions,
+        state.next_order,
+    )  # fmt: skip
+    _, _, board, exit_row, exit_col, transmissions, next_order = jax.lax.while_loop(lambda c: c[0], generate, start)
 
     interval = C.SCHED_BASE - state.stage
     return state._replace(

@@ -13,15 +13,14 @@ from hackmatrix.game.state import GameState, History, Snapshot, snapshot_of
 def push_snapshot(state: GameState, *, where: bool | Bool[Array, ""] = True) -> GameState:
     """Push a snapshot of ``state``; past ``HISTORY_SIZE`` the oldest one is overwritten.
 
-    Where ``where`` is false nothing changes. The buffer is then rewritten with its own contents rather than
-    selected as a whole, so a batched (vmapped) conditional push costs one snapshot, not the whole history.
+    Where ``where`` is false nothing changes: the write goes to an out-of-range slot and is dropped, so a batched
+    (vmapped) conditional push costs one snapshot write, not a select over the whole history.
     """
     h = state.history
     push = jnp.asarray(where)
     slot = (h.top + 1) % C.HISTORY_SIZE
-    snapshots = jax.tree.map(
-        lambda buf, x: buf.at[slot].set(jnp.where(push, x, buf[slot])), h.snapshots, snapshot_of(state)
-    )
+    target = jnp.where(push, slot, C.HISTORY_SIZE)
+    snapshots = jax.tree.map(lambda buf, x: buf.at[target].set(x, mode="drop"), h.snapshots, snapshot_of(state))
     history = History(
         snapshots=snapshots,
         count=jnp.where(push, jnp.minimum(h.count + 1, C.HISTORY_SIZE), h.count),

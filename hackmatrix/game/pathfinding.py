@@ -1,9 +1,9 @@
 """Breadth-first search over the board, and the enemy movement rule (§5.3) and exit distance (§7) built on it.
 
 Searches work on :class:`~hackmatrix.game.bitboard.Bitboard` sets: one BFS layer is a few scalar operations per
-board. A round of ``LAYERS_PER_ROUND`` layers runs inline (frozen once the search is finished) and further rounds
-run in a ``while_loop`` that most searches never enter; under ``vmap`` it runs until the longest search of the
-batch is done. Keeping every quantity a scalar per board (no per-cell arrays inside the search) lets XLA fuse the
+board. Each iteration of a ``while_loop`` grows the searched set by ``LAYERS_PER_ROUND`` layers (unrolled, frozen
+once the search is finished), so most searches take one iteration; under ``vmap`` the loop runs until the longest
+search of the batch is done. Keeping every quantity a scalar per board (no per-cell arrays inside the search) lets XLA fuse the
 whole search into a few kernels.
 """
 
@@ -55,8 +55,8 @@ def _search(
     if observe is not None:
         observed = observe(observed, source, jnp.int32(0))
     done = ~source.any() | (source & goal).any()
-    first_round = round_of_layers((jnp.int32(0), source, done, observed))
-    steps, reached, _, observed = jax.lax.while_loop(lambda carry: ~carry[2], round_of_layers, first_round)
+    start = (jnp.int32(0), source, done, observed)
+    steps, reached, _, observed = jax.lax.while_loop(lambda carry: ~carry[2], round_of_layers, start)
     return steps, reached, observed
 
 
@@ -136,8 +136,7 @@ def _union(sets: list[Bitboard]) -> Bitboard:
 
 def enemy_step(
     *,
-    row: Int[Array, ""],
-    col: Int[Array, ""],
+    cell: Int[Array, ""],
     glitch: Bool[Array, ""],
     moving: Bool[Array, ""],
     player_row: Int[Array, ""],
@@ -145,39 +144,40 @@ def enemy_step(
     blocks: Bitboard,
     occupied: Bitboard,
     first_steps_through_occupants: tuple[Bitboard, ...],
-) -> tuple[Int[Array, ""], Int[Array, ""]]:
-    """The cell a non-adjacent enemy at ``(row, col)`` moves to (§5.3); its own cell when it stays or not ``moving``.
+) -> Int[Array, ""]:
+    """The cell (index ``row * 6 + col``) a non-adjacent enemy on ``cell`` moves to (§5.3); ``cell`` itself when it
+    stays or is not ``moving``.
 
     ``occupied``: cells holding another enemy or a transmission (the enemy's own cell may be included: no
     shortest path to the player passes through it). ``first_steps_through_occupants``: :func:`first_steps` from
     the player (if not on a block) over block-free cells, i.e. rule step 3 for non-glitches; for glitches that
     search has no obstacles, so its distances are Manhattan distances and need no table.
     """
-    here = bitboard.cell(row, col)
+    row, col = cell // C.BOARD_SIZE, cell % C.BOARD_SIZE
+    here = bitboard.at_index(cell)
     neighbours = [bitboard.shift(here, d_row, d_col) for d_row, d_col in _DIRECTIONS]  # empty off the board
     obstacles = blocks.keep_if(~glitch)
     unblocked = ~(obstacles | occupied)
     free = [cell & unblocked for cell in neighbours]
-    any_free = _union(free)
     toward = [player_row > row, player_row < row, player_col < col, player_col > col]  # Manhattan distance - 1
 
-    # Rule steps 1-2: a shortest path over passable cells; the first canonical neighbour starting one wins.
-    player = bitboard.cell(player_row, player_col)
-    searching = moving & any_free.any() & ~(obstacles & player).any()
-    _, reached = spread(player.keep_if(searching), unblocked, any_free)
-    on_path = _first_of([cell & reached for cell in free])
-
-    # Rule step 3: the same with occupied cells passable, usable only if the cell it yields is free.
+    # Rule step 3: a shortest path with occupied cells passable, usable only if the cell it yields is free.
     nearest_for_glitch = _first_of([cell.keep_if(t) for cell, t in zip(neighbours, toward)] + [_first_of(neighbours)])
     nearest_for_others = _union(
         [cell.keep_if((here & steps).any()) for cell, steps in zip(neighbours, first_steps_through_occupants)]
     )
     through_occupants = bitboard.choose(glitch, nearest_for_glitch, nearest_for_others) & unblocked
-
     # Rule step 4: the free neighbour nearest to the player by Manhattan distance.
     fallback = _first_of([cell.keep_if(t) for cell, t in zip(free, toward)] + [_first_of(free)])
 
-    target = _first_of([on_path, through_occupants, fallback])
-    new_row, new_col = bitboard.position(target)
-    moves = moving & target.any()
-    return jnp.where(moves, new_row, row), jnp.where(moves, new_col, col)
+    # Rules steps 1-2, which win over both: a shortest path over passable cells; the first free neighbour in
+    # canonical order among those the search reaches first. The search settles the target itself, so that XLA
+    # computes it once instead of in every kernel that reads it.
+    def settle(target, new, _):
+        return _first_of([cell & new for cell in free] + [target])
+
+    player = bitboard.cell(player_row, player_col)
+    goal = _union(free)
+    searching = moving & goal.any() & ~(obstacles & player).any()
+    _, _, target = _search(player.keep_if(searching), unblocked, goal, settle, _first_of([through_occupants, fallback]))
+    return jnp.where(moving & target.any(), bitboard.index(target), cell)

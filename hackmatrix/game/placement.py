@@ -13,41 +13,35 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from hackmatrix.game import bitboard, entities, random_stream
+from hackmatrix.game import bitboard, entities, random_stream, slot_set
 from hackmatrix.game import constants as C
 from hackmatrix.game.bitboard import Bitboard
 from hackmatrix.game.random_stream import RandomStream
-from hackmatrix.game.state import GameState
+from hackmatrix.game.state import GameState, Transmissions
 
 _UNIFORMS_PER_PLACEMENT = 4  # first phase, second phase, which cell, which enemy type
 
 
-def _clear_along(obstacles: Int[Array, " 6"], player: Int[Array, ""]) -> Bool[Array, " 6"]:
-    """For each position of a line through the player: no obstacle strictly between it and the player."""
-    position = jnp.arange(C.BOARD_SIZE)
-    near, far = jnp.minimum(position, player), jnp.maximum(position, player)
-    through = jnp.cumsum(obstacles)
-    return through[far] - obstacles[far] - through[near] <= 0
+def line_of_fire(player_row: Int[Array, ""], player_col: Int[Array, ""], obstacles: Bitboard) -> Bitboard:
+    """Cells of the player's row and column with no obstacle strictly between them and the player."""
+    player = bitboard.cell(player_row, player_col)
+    in_line = bitboard.no_cells()
+    for d_row, d_col in C.DIRECTIONS.tolist():
+        ray = player
+        for _ in range(C.BOARD_SIZE - 1):  # the first obstacle is in the line; what lies behind it is not
+            ray = bitboard.shift(ray, d_row, d_col)
+            in_line = in_line | ray
+            ray = ray & ~obstacles
+    return in_line
 
 
-def line_of_fire(state: GameState) -> Bool[Array, "6 6"]:
-    """Cells of the player's row and column with neither an enemy nor a block strictly between them and the player
-    (transmissions do not shield). The player's own cell is included."""
-    p = state.player
-    obstacles = (entities.enemy_grid(state.enemies) | (state.board.content == C.CONTENT_BLOCK)).astype(jnp.int32)
-    in_row = _clear_along(obstacles[p.row], p.col)[None, :] & (jnp.arange(C.BOARD_SIZE)[:, None] == p.row)
-    in_col = _clear_along(obstacles[:, p.col], p.row)[:, None] & (jnp.arange(C.BOARD_SIZE)[None, :] == p.col)
-    return in_row | in_col
-
-
-def _free_cells(state: GameState) -> Bitboard:
-    """Cells that are not the player's and hold no enemy, transmission or block (exit and pickups may be free)."""
-    taken = (
-        entities.enemy_grid(state.enemies)
-        | entities.transmission_grid(state.transmissions)
-        | (state.board.content == C.CONTENT_BLOCK)
-    )
-    return ~(bitboard.from_grid(taken) | bitboard.cell(state.player.row, state.player.col))
+def _cells(state: GameState) -> tuple[Bitboard, Bitboard]:
+    """(free cells, cells in the line of fire): free cells are not the player's and hold no enemy, transmission or
+    block (exit and pickups may be free); enemies and blocks stop the line of fire, transmissions do not."""
+    e, t, p = state.enemies, state.transmissions, state.player
+    obstacles = bitboard.of_entities(e.alive, e.row, e.col) | bitboard.from_grid(state.board.content == C.CONTENT_BLOCK)
+    taken = obstacles | bitboard.of_entities(t.alive, t.row, t.col) | bitboard.cell(p.row, p.col)
+    return ~taken, line_of_fire(p.row, p.col, obstacles)
 
 
 def _some_draw_hits(cells: Int[Array, ""]) -> Float[Array, ""]:
@@ -55,27 +49,18 @@ def _some_draw_hits(cells: Int[Array, ""]) -> Float[Array, ""]:
     return 1.0 - (1.0 - cells / C.NUM_CELLS) ** C.PLACEMENT_DRAWS
 
 
-def _place(
-    state: GameState, free: Bitboard, in_line_of_fire: Bitboard, uniforms: Float[Array, " 4"], *,
-    from_siphon, from_scheduled, create,
-) -> tuple[GameState, Bitboard]:  # fmt: skip
-    """One placement given the free cells, the line of fire and four uniform numbers; also returns the cell taken
-    (empty if none)."""
+def _draw(free: Bitboard, in_line_of_fire: Bitboard, uniforms: Float[Array, " 4"]) -> tuple[
+    Bool[Array, ""], Int[Array, ""], Int[Array, ""]
+]:  # fmt: skip
+    """(found, cell index, enemy type) of one placement from its four uniform numbers."""
     acceptable = free & ~in_line_of_fire
     first_phase, second_phase, pick, kind = uniforms[0], uniforms[1], uniforms[2], uniforms[3]
     in_first = first_phase < _some_draw_hits(acceptable.count())
     in_second = ~in_first & (second_phase < _some_draw_hits(free.count()))
-    placed = jnp.asarray(create) & (in_first | in_second)
     pool = bitboard.choose(in_first, acceptable, free)
     size = pool.count()
-    row, col = bitboard.nth_cell(pool, jnp.minimum((pick * size).astype(jnp.int32), size - 1))
-    kind = jnp.minimum((kind * C.NUM_ENEMY_TYPES).astype(jnp.int32), C.NUM_ENEMY_TYPES - 1)
-    # Computed once per board here, not once per slot inside the append (XLA would fuse and repeat it).
-    row, col, kind, placed = jax.lax.optimization_barrier((row, col, kind, placed))
-    state = entities.append_transmission(
-        state, row, col, kind, countdown=1, from_siphon=from_siphon, from_scheduled=from_scheduled, create=placed
-    )
-    return state, bitboard.cell(row, col).keep_if(placed)
+    cell = bitboard.nth_cell(pool, jnp.minimum((pick * size).astype(jnp.int32), size - 1))
+    return in_first | in_second, cell, jnp.minimum((kind * C.NUM_ENEMY_TYPES).astype(jnp.int32), C.NUM_ENEMY_TYPES - 1)
 
 
 def place_transmission(
@@ -88,12 +73,12 @@ def place_transmission(
 ) -> GameState:
     """Place one transmission (countdown 1, uniformly random enemy type, the given origin flags) by §5.6 and append
     it to the list. Nothing changes when no cell is found or ``create`` is false."""
-    state, _ = _place(
-        state, _free_cells(state), bitboard.from_grid(line_of_fire(state)),
-        jax.random.uniform(key, (_UNIFORMS_PER_PLACEMENT,)), from_siphon=from_siphon,
-        from_scheduled=from_scheduled, create=create,
+    free, in_line_of_fire = _cells(state)
+    found, cell, kind = _draw(free, in_line_of_fire, jax.random.uniform(key, (_UNIFORMS_PER_PLACEMENT,)))
+    return entities.append_transmission(
+        state, cell // C.BOARD_SIZE, cell % C.BOARD_SIZE, kind, countdown=1, from_siphon=from_siphon,
+        from_scheduled=from_scheduled, create=jnp.asarray(create) & found,
     )  # fmt: skip
-    return state
 
 
 def place_transmissions(
@@ -108,21 +93,28 @@ def place_transmissions(
 
     The first one is flagged from_scheduled if ``first_scheduled``, every other one gets ``from_siphon`` (the enemy
     phase places its scheduled transmission, then the siphon ones, in one loop). Enemies, blocks and the player
-    stay where they are meanwhile, so only the transmission list is carried: under ``vmap`` the loop runs
+    stay where they are meanwhile, so the free cells and the line of fire are computed once; each iteration writes
+    one slot of the list (lowest free slot first, as appending does) with scatters. Under ``vmap`` the loop runs
     ``max(count)`` times and costs next to nothing when every ``count`` is 0.
     """
-    in_line_of_fire = bitboard.from_grid(line_of_fire(state))
+    free, in_line_of_fire = _cells(state)
 
     def place_next(carry):
-        placed, transmissions, next_order, free = carry
+        placed, transmissions, next_order, free, free_slots = carry
         scheduled = jnp.asarray(first_scheduled) & (placed == 0)
-        after, taken = _place(
-            state._replace(transmissions=transmissions, next_order=next_order), free, in_line_of_fire,
-            random_stream.uniform(stream, placed, (_UNIFORMS_PER_PLACEMENT,)), from_siphon=~scheduled & from_siphon,
-            from_scheduled=scheduled, create=True,
+        found, cell, kind = _draw(
+            free, in_line_of_fire, random_stream.uniform(stream, placed, (_UNIFORMS_PER_PLACEMENT,))
+        )
+        found = found & (free_slots.size() > 0)
+        slot = jnp.where(found, free_slots.nth(jnp.int32(0)), C.MAX_TRANSMISSIONS)  # out of range: dropped
+        new = Transmissions(
+            alive=jnp.asarray(True), row=cell // C.BOARD_SIZE, col=cell % C.BOARD_SIZE, countdown=jnp.int32(1),
+            kind=kind, from_siphon=~scheduled & from_siphon, from_scheduled=scheduled, order=next_order,
         )  # fmt: skip
-        return placed + 1, after.transmissions, after.next_order, free & ~taken
+        transmissions = jax.tree.map(lambda old, value: old.at[slot].set(value, mode="drop"), transmissions, new)
+        taken = bitboard.at_index(cell).keep_if(found)
+        return placed + 1, transmissions, next_order + found, free & ~taken, free_slots.without(slot)
 
-    start = (jnp.int32(0), state.transmissions, state.next_order, _free_cells(state))
-    _, transmissions, next_order, _ = jax.lax.while_loop(lambda carry: carry[0] < count, place_next, start)
+    start = (jnp.int32(0), state.transmissions, state.next_order, free, slot_set.of(~state.transmissions.alive))
+    _, transmissions, next_order, _, _ = jax.lax.while_loop(lambda carry: carry[0] < count, place_next, start)
     return state._replace(transmissions=transmissions, next_order=next_order)
