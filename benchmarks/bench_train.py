@@ -69,7 +69,7 @@ def bench(name: str, chunks: int, chunk_size: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, default=3, help="timed chunks (after one warm-up chunk)")
-    parser.add_argument("--chunk-size", type=int, default=2)
+    parser.add_argument("--chunk-size", type=int, default=2)  # small chunks: few updates per run
     parser.add_argument("--env", nargs="+", default=["hackmatrix", "tiny"], choices=["hackmatrix", "tiny"])
     args = parser.parse_args()
     for name in args.env:

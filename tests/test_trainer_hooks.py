@@ -148,3 +148,18 @@ def test_hparams_are_json_and_include_callbacks(tiny_config, tmp_path) -> None:
 def test_chunk_size_is_validated(tiny_config) -> None:
     with pytest.raises(ValueError, match="chunk_size must be an integer >= 1; got 0"):
         hm.PPOTrainer(hm.TinyCorridor(), tiny_config, chunk_size=0)
+
+
+def test_progress_bar_follows_the_run(tiny_config) -> None:
+    bar = hm.ProgressBar()
+    states = []
+
+    class Probe(hm.Callback):
+        def on_chunk_end(self, trainer, state, metrics, step):
+            task = bar._progress.tasks[0]
+            states.append((task.completed, task.total, task.fields["status"]))
+
+    hm.PPOTrainer(hm.TinyCorridor(), tiny_config, callbacks=[bar, Probe()], chunk_size=CHUNK_SIZE).fit()
+    assert [(completed, total) for completed, total, _ in states] == [(2, 5), (4, 5), (5, 5)]
+    assert all("steps/s" in status and "return" in status for _, _, status in states)
+    assert bar._progress is None  # stopped at teardown
