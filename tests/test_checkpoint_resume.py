@@ -93,9 +93,10 @@ def test_resume_with_more_timesteps_continues_and_other_changes_are_refused(tiny
     assert metadata["update"] == longer.num_updates
     assert metadata["env_steps"] == longer.num_updates * longer.batch_size
 
-    changed = dataclasses.replace(tiny_config, learning_rate=1e-3, gamma=0.5)
+    changed = dataclasses.replace(tiny_config, learning_rate=1e-3, gamma=0.5, num_envs=2)
     refused, _ = make_trainer(changed, tmp_path)
-    with pytest.raises(ValueError, match=r"fields that change training \(gamma: 0.99 -> 0.5, learning_rate"):
+    expected = r"fields that change training \(gamma: 0.99 -> 0.5, learning_rate: .*, num_envs: 4 -> 2\)"
+    with pytest.raises(ValueError, match=expected):
         refused.fit(resume_from="last")
 
 

@@ -19,7 +19,10 @@ def test_defaults_are_valid_and_derive_sizes() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (dict(num_envs=4, num_steps=24, num_minibatches=5), "num_minibatches must divide num_envs * num_steps (= 96); got 5"),
+        (
+            dict(num_envs=4, num_steps=24, num_minibatches=5),
+            "num_minibatches must divide num_envs * num_steps (= 96); got 5",
+        ),
         (dict(num_envs=4, num_steps=8, total_timesteps=31), "total_timesteps must be >= num_envs * num_steps (= 32)"),
         (dict(num_envs=0), "num_envs must be an integer >= 1; got 0"),
         (dict(gamma=1.5), "gamma must be in [0, 1]; got 1.5"),

@@ -97,7 +97,10 @@ def test_metrics_cover_losses_rollout_and_info(tiny_config) -> None:
     assert np.all(metrics["stats/furthest_cell"] == np.round(metrics["stats/furthest_cell"]))
     assert np.all(metrics["episodes_completed"] > 0)
     assert np.all(metrics["mean_episode_length"] <= hm.TinyCorridor().max_steps)
-    np.testing.assert_allclose(metrics["total_loss"], metrics["pg_loss"] + tiny_config.vf_coef * metrics["vf_loss"] - tiny_config.ent_coef * metrics["entropy"], rtol=1e-4, atol=1e-6)  # fmt: skip
+    combined = (
+        metrics["pg_loss"] + tiny_config.vf_coef * metrics["vf_loss"] - tiny_config.ent_coef * metrics["entropy"]
+    )
+    np.testing.assert_allclose(metrics["total_loss"], combined, rtol=1e-4, atol=1e-6)
 
 
 class Boom(hm.Callback):

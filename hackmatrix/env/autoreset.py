@@ -41,5 +41,7 @@ class AutoReset(Environment):
         step_key, reset_key = jax.random.split(key)
         state, obs, reward, done, info = self.env.step(state, action, step_key)
         reset_state, reset_obs = self.env.reset(reset_key)
-        state, obs = jax.tree.map(lambda fresh, old: jnp.where(done, fresh, old), (reset_state, reset_obs), (state, obs))
+        state, obs = jax.tree.map(
+            lambda fresh, old: jnp.where(done, fresh, old), (reset_state, reset_obs), (state, obs)
+        )
         return state, obs, reward, done, info

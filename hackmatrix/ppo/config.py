@@ -90,6 +90,5 @@ class PPOConfig:
     def training_differences(self, other: dict[str, Any]) -> list[str]:
         """Names of the fields, other than ``RESUMABLE_FIELDS``, whose value in ``other`` differs from this one."""
         mine = self.to_dict()
-        return sorted(
-            name for name in mine.keys() | other.keys() if name not in self.RESUMABLE_FIELDS and mine.get(name) != other.get(name)
-        )
+        names = (mine.keys() | other.keys()) - set(self.RESUMABLE_FIELDS)
+        return sorted(name for name in names if mine.get(name) != other.get(name))

@@ -26,7 +26,7 @@ import numpy as np
 from jaxtyping import Array, Float, PyTree
 
 from hackmatrix.training.callback import Callback
-from hackmatrix.training.checkpoint import load_checkpoint, save_checkpoint
+from hackmatrix.training.checkpoint import latest_checkpoint, load_checkpoint, read_metadata, save_checkpoint
 from hackmatrix.training.memory import release_free_heap_memory
 from hackmatrix.training.model_checkpoint import ModelCheckpoint
 
@@ -186,13 +186,18 @@ class Trainer(abc.ABC):
         path = self._resume_path(resume_from)
         if path is None:
             return self._fresh_state()
-        template = eqx.filter_eval_shape(self.init_state)
-        state, metadata = load_checkpoint(path, template)
-        differences = self.config.training_differences(metadata["config"])
+        if path.is_dir():
+            path = latest_checkpoint(path) or path  # load_checkpoint reports a directory without checkpoints
+        # The config is checked before the state is read: a different config may mean different shapes.
+        saved = (read_metadata(path) or {}).get("config")
+        differences = self.config.training_differences(saved) if saved is not None else []
         if differences:
-            saved, current = metadata["config"], self.config.to_dict()
+            current = self.config.to_dict()
             details = ", ".join(f"{name}: {saved.get(name)!r} -> {current.get(name)!r}" for name in differences)
-            raise ValueError(f"cannot resume from {path}: the config differs in fields that change training ({details})")
+            raise ValueError(
+                f"cannot resume from {path}: the config differs in fields that change training ({details})"
+            )
+        state, metadata = load_checkpoint(path, eqx.filter_eval_shape(self.init_state))
         saved_states = metadata["callback_states"]
         for callback in self.callbacks:
             if callback.state_key in saved_states:
