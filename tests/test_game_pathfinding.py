@@ -174,27 +174,31 @@ def test_player_on_a_block_leaves_non_glitches_to_the_fallback():
 
 @jax.jit
 @jax.vmap
-def jax_distance_grid(source_row, source_col, passable_grid):
-    return pathfinding.distance_grid(bitboard.cell(source_row, source_col), bitboard.from_grid(passable_grid))
+def jax_spread(passable_grid, goal_index):
+    """(steps, goal reached) of a search from (0,0) to one goal cell."""
+    goal = bitboard.at_index(goal_index)
+    steps, reached = pathfinding.spread(bitboard.cell(jnp.int32(0), jnp.int32(0)), bitboard.from_grid(passable_grid), goal)
+    return steps, (reached & goal).any()
 
 
-def test_distance_grid_matches_bfs_including_a_long_snake():
+def test_spread_finds_bfs_distances_including_a_long_snake():
     rng = np.random.default_rng(1)
-    grids = [rng.random((N, N)) < p for p in rng.uniform(0.4, 1.0, 200)]
+    grids = [rng.random((N, N)) < p for p in rng.uniform(0.4, 1.0, 100)]
     snake = np.ones((N, N), bool)
     snake[1, :5] = snake[3, :5] = False  # a corridor winding through the whole board
     grids.append(snake)
-    for grid in grids:
+    cases = [(grid, goal) for grid in grids for goal in range(N * N)]
+    for grid, _ in cases:
         grid[0, 0] = True
-    got = np.asarray(jax_distance_grid(jnp.zeros(len(grids), jnp.int32), jnp.zeros(len(grids), jnp.int32),
-                                       jnp.asarray(np.stack(grids))))  # fmt: skip
-    for grid, distances in zip(grids, got):
-        reference = bfs((0, 0), lambda cell, g=grid: g[cell])
-        expected = np.full((N, N), pathfinding.UNREACHABLE)
-        for cell, d in reference.items():
-            expected[cell] = d
-        np.testing.assert_array_equal(distances, expected)
-    assert got[-1][got[-1] < pathfinding.UNREACHABLE].max() > 2 * pathfinding.LAYERS_PER_ROUND
+    steps, found = jax_spread(jnp.asarray(np.stack([g for g, _ in cases])), jnp.asarray([g for _, g in cases]))
+    longest = 0
+    for (grid, goal), s, f in zip(cases, np.asarray(steps), np.asarray(found)):
+        distance = bfs((0, 0), lambda cell, g=grid: g[cell]).get(divmod(goal, N))
+        assert bool(f) == (distance is not None)
+        if distance is not None:
+            assert s == distance
+            longest = max(longest, distance)
+    assert longest > 2 * pathfinding.LAYERS_PER_ROUND  # searches that need several loop iterations
 
 
 jax_exit_distance = jax.jit(jax.vmap(pathfinding.exit_distance, in_axes=(None, 0, 0, 0, 0)))

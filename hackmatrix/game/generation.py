@@ -37,14 +37,17 @@ def _draw_distinct(stream: RandomStream, counter: Int[Array, ""] | int, pool: Bi
                    most: int) -> tuple[Bitboard, Int[Array, " most"]]:  # fmt: skip
     """``count`` (at most ``most``) distinct members (indices 0-35) drawn one by one uniformly from ``pool``: the
     set drawn and the indices in draw order. Redrawing until eligible is the same as drawing among the eligible."""
-    drawn, order = bitboard.no_cells(), []
-    for j in range(most):
+
+    def draw(j, carry):
+        drawn, pool, order = carry
         left = pool.count()
         index = bitboard.nth_cell(pool, random_stream.below(stream, counter + j, jnp.maximum(left, 1)))
         take = bitboard.at_index(index).keep_if((j < count) & (left > 0))
-        drawn, pool = drawn | take, pool & ~take
-        order.append(index)
-    return drawn, jnp.stack(order)
+        return drawn | take, pool & ~take, order.at[j].set(index)
+
+    start = (bitboard.no_cells(), pool, jnp.zeros(most, jnp.int32))
+    drawn, _, order = jax.lax.fori_loop(0, most, draw, start)
+    return drawn, order
 
 
 def blocks_valid(blocks: Bitboard, exit_cell: Bitboard, *, check: Bool[Array, ""]) -> Bool[Array, ""]:

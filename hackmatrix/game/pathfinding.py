@@ -23,19 +23,26 @@ from hackmatrix.game.state import Board
 
 LAYERS_PER_ROUND = 6
 UNREACHABLE = 1 << 20  # distance of cells a search never reaches; larger than any path on the board
-_DISTANCE_BITS = 6  # BFS distances on 36 cells are below 64
 _DIRECTIONS = [tuple(d) for d in C.DIRECTIONS.tolist()]  # canonical order: up, down, left, right
 
 Observer = Callable[[Any, Bitboard, Int[Array, ""]], Any]
 
 
 def _search(
-    source: Bitboard, passable: Bitboard, goal: Bitboard, observe: Observer | None = None, observed: Any = ()
+    source: Bitboard,
+    passable: Bitboard,
+    goal: Bitboard,
+    observe: Observer | None = None,
+    observed: Any = (),
+    conclude: Callable[[Bitboard], Any] | None = None,
+    layers_per_round: int = LAYERS_PER_ROUND,
 ) -> tuple[Int[Array, ""], Bitboard, Any]:
     """BFS from ``source`` through ``passable`` until a layer touches ``goal`` or nothing new is reached.
 
-    Returns (layers grown, cells reached, observations): ``observe(observed, new_cells, distance)`` is folded over
-    the layers, starting with the source at distance 0.
+    Returns (layers grown, cells reached, result): the result is ``conclude(reached)`` if given, evaluated inside
+    the loop so that XLA computes it once rather than again in every kernel that reads it (the loop then runs at
+    least once); otherwise the fold of ``observe(observed, new_cells, distance)`` over the layers, starting with
+    the source at distance 0. ``layers_per_round`` trades compiled size for loop iterations.
     """
 
     def layer(carry):
@@ -48,15 +55,23 @@ def _search(
         return steps, reached | new, done | ~grew | (new & goal).any(), observed
 
     def round_of_layers(carry):
-        for _ in range(LAYERS_PER_ROUND):
+        carry, _ = carry
+        for _ in range(layers_per_round):
             carry = layer(carry)
-        return carry
+        if conclude is not None:
+            steps, reached, done, _ = carry
+            carry = steps, reached, done, conclude(reached)
+        return carry, jnp.asarray(False)
 
     if observe is not None:
         observed = observe(observed, source, jnp.int32(0))
+    if conclude is not None:
+        observed = jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), jax.eval_shape(conclude, source))
     done = ~source.any() | (source & goal).any()
-    start = (jnp.int32(0), source, done, observed)
-    steps, reached, _, observed = jax.lax.while_loop(lambda carry: ~carry[2], round_of_layers, start)
+    start = ((jnp.int32(0), source, done, observed), jnp.asarray(conclude is not None))
+    (steps, reached, _, observed), _ = jax.lax.while_loop(
+        lambda carry: ~carry[0][2] | carry[1], round_of_layers, start
+    )
     return steps, reached, observed
 
 
@@ -69,18 +84,6 @@ def spread(source: Bitboard, passable: Bitboard, goal: Bitboard) -> tuple[Int[Ar
     """
     steps, reached, _ = _search(source, passable, goal)
     return steps, reached
-
-
-def distance_grid(source: Bitboard, passable: Bitboard) -> Int[Array, "6 6"]:
-    """BFS distance (moves) of every cell from ``source`` through ``passable`` cells; ``UNREACHABLE`` elsewhere."""
-
-    def record(planes, new, distance):  # bit k of each cell's distance, as one set per bit
-        return tuple(plane | new.keep_if((distance >> k) & 1 == 1) for k, plane in enumerate(planes))
-
-    no_planes = tuple(bitboard.no_cells() for _ in range(_DISTANCE_BITS))
-    _, reached, planes = _search(source, passable, bitboard.no_cells(), record, no_planes)
-    distance = sum(bitboard.to_grid(plane).astype(jnp.int32) << k for k, plane in enumerate(planes))
-    return jnp.where(bitboard.to_grid(reached), distance, UNREACHABLE)
 
 
 def first_steps(source: Bitboard, passable: Bitboard) -> tuple[Bitboard, ...]:
@@ -98,7 +101,9 @@ def first_steps(source: Bitboard, passable: Bitboard) -> tuple[Bitboard, ...]:
         return assigned, tuple(updated)
 
     nothing = bitboard.no_cells()
-    _, _, (_, sets) = _search(source, passable, nothing, record, (nothing, (nothing,) * len(_DIRECTIONS)))
+    # Once per enemy phase: fewer layers per loop iteration keep the compiled code small.
+    start = (nothing, (nothing,) * len(_DIRECTIONS))
+    _, _, (_, sets) = _search(source, passable, nothing, record, start, layers_per_round=3)
     return sets
 
 
@@ -158,26 +163,26 @@ def enemy_step(
     neighbours = [bitboard.shift(here, d_row, d_col) for d_row, d_col in _DIRECTIONS]  # empty off the board
     obstacles = blocks.keep_if(~glitch)
     unblocked = ~(obstacles | occupied)
-    free = [cell & unblocked for cell in neighbours]
+    free = [n & unblocked for n in neighbours]
     toward = [player_row > row, player_row < row, player_col < col, player_col > col]  # Manhattan distance - 1
-
-    # Rule step 3: a shortest path with occupied cells passable, usable only if the cell it yields is free.
-    nearest_for_glitch = _first_of([cell.keep_if(t) for cell, t in zip(neighbours, toward)] + [_first_of(neighbours)])
-    nearest_for_others = _union(
-        [cell.keep_if((here & steps).any()) for cell, steps in zip(neighbours, first_steps_through_occupants)]
-    )
-    through_occupants = bitboard.choose(glitch, nearest_for_glitch, nearest_for_others) & unblocked
-    # Rule step 4: the free neighbour nearest to the player by Manhattan distance.
-    fallback = _first_of([cell.keep_if(t) for cell, t in zip(free, toward)] + [_first_of(free)])
-
-    # Rules steps 1-2, which win over both: a shortest path over passable cells; the first free neighbour in
-    # canonical order among those the search reaches first. The search settles the target itself, so that XLA
-    # computes it once instead of in every kernel that reads it.
-    def settle(target, new, _):
-        return _first_of([cell & new for cell in free] + [target])
 
     player = bitboard.cell(player_row, player_col)
     goal = _union(free)
     searching = moving & goal.any() & ~(obstacles & player).any()
-    _, _, target = _search(player.keep_if(searching), unblocked, goal, settle, _first_of([through_occupants, fallback]))
-    return jnp.where(moving & target.any(), bitboard.index(target), cell)
+
+    def conclude(reached):
+        # Rules steps 1-2: the first free neighbour (canonical order) among those the search reached first.
+        on_path = _first_of([n & reached for n in free])
+        # Rule step 3: a shortest path with occupied cells passable, usable only if the cell it yields is free.
+        nearest_for_glitch = _first_of([n.keep_if(t) for n, t in zip(neighbours, toward)] + [_first_of(neighbours)])
+        nearest_for_others = _union(
+            [n.keep_if((here & steps).any()) for n, steps in zip(neighbours, first_steps_through_occupants)]
+        )
+        through_occupants = bitboard.choose(glitch, nearest_for_glitch, nearest_for_others) & unblocked
+        # Rule step 4: the free neighbour nearest to the player by Manhattan distance.
+        fallback = _first_of([n.keep_if(t) for n, t in zip(free, toward)] + [_first_of(free)])
+        target = _first_of([on_path, through_occupants, fallback])
+        return jnp.where(moving & target.any(), bitboard.index(target), cell)
+
+    _, _, new_cell = _search(player.keep_if(searching), unblocked, goal, conclude=conclude)
+    return new_cell
