@@ -29,7 +29,10 @@ def _mature_transmissions(state: GameState, runs: Bool[Array, ""]) -> GameState:
     origin flags copied; dropped if the enemy list is full); every other countdown decreases by 1."""
     t, e = state.transmissions, state.enemies
     matures = runs & t.alive & (t.countdown <= 1)
-    rank = (matures[None, :] & (t.order[None, :] < t.order[:, None])).sum(1, dtype=jnp.int32)  # among maturing
+    # Place among the maturing in list order; a sum of 36 comparisons, which XLA runs far faster than the
+    # equivalent reduction over a (36, 36) matrix.
+    key = jnp.where(matures, t.order, jnp.iinfo(jnp.int32).max)
+    rank = sum((key[other] < key).astype(jnp.int32) for other in range(C.MAX_TRANSMISSIONS))
     # Appending one at a time fills the lowest free slot each time: the k-th free slot gets the k-th new enemy.
     free_slots = slot_set.of(~e.alive)
     created = matures & (rank < free_slots.size())

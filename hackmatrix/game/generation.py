@@ -144,19 +144,19 @@ def generate_stage(state: GameState, *, key: PRNGKeyArray, where: bool | Bool[Ar
     generating = jnp.asarray(where)
 
     def generate(carry):
-        pending, key_data = carry[:2]
-        stream = random_stream.from_key(jax.random.wrap_key_data(key_data, impl=jax.random.key_impl(key)))
+        pending, seed = carry[:2]
+        stream = RandomStream(seed)
         board, exit_row, exit_col = _new_board(state, stream, pending)
         fresh = placement.place_transmissions(
             state._replace(board=board, exit_row=exit_row, exit_col=exit_col),
             stream=random_stream.substream(stream, _TRANSMISSIONS), count=jnp.where(pending, state.stage, 0),
         )  # fmt: skip
-        # The key changes in the carry so that XLA cannot hoist the draws out of this usually idle loop.
-        return jnp.asarray(False), ~key_data, board, exit_row, exit_col, fresh.transmissions, fresh.next_order
+        # The seed changes in the carry so that XLA cannot hoist the draws out of this usually idle loop.
+        return jnp.asarray(False), ~seed, board, exit_row, exit_col, fresh.transmissions, fresh.next_order
 
     start = (
-        generating, jax.random.key_data(key), state.board, state.exit_row, state.exit_col, state.transmissions,
-        state.next_order,
+        generating, random_stream.from_key(key).seed, state.board, state.exit_row, state.exit_col,
+        state.transmissions, state.next_order,
     )  # fmt: skip
     _, _, board, exit_row, exit_col, transmissions, next_order = jax.lax.while_loop(lambda c: c[0], generate, start)
 

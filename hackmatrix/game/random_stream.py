@@ -2,7 +2,7 @@
 
 ``jax.random`` (threefry) runs as a small loop of its own per call, which under ``vmap`` on CPU costs far more than
 the few numbers the game needs, and far more again inside the game's own loops. A :class:`RandomStream` is a seed
-drawn once from a JAX key; every number after that is a hash of (seed, counter, index): two rounds of the
+hashed from a JAX key; every number after that is a hash of (seed, counter, index): two rounds of the
 ``lowbias32`` integer mixer (C. Wellons), whose outputs pass the usual avalanche and uniformity tests. Draws with
 different counters, or different indices of one draw, are independent for all the game's purposes.
 """
@@ -25,7 +25,13 @@ class RandomStream(NamedTuple):
 
 
 def from_key(key: PRNGKeyArray) -> RandomStream:
-    return RandomStream(jax.random.bits(key, (2,), jnp.uint32))
+    """A stream seeded by the key's own bits, hashed (any key implementation works). Keys handed to a step are
+    themselves outputs of ``jax.random.split``, i.e. random bits, so this costs no threefry call."""
+    words = jax.random.key_data(key).ravel().astype(jnp.uint32)
+    seed = jnp.uint32(_GOLDEN)
+    for k in range(words.shape[0]):
+        seed = _mix(seed ^ words[k])
+    return RandomStream(jnp.stack([seed, _mix(seed ^ jnp.uint32(_INDEX_STEP))]))
 
 
 def _mix(x: UInt32[Array, "*shape"]) -> UInt32[Array, "*shape"]:
