@@ -7,7 +7,6 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import optax
-from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from hackmatrix.env.protocol import Environment
@@ -78,27 +77,25 @@ def train_epochs(
     key: PRNGKeyArray,
 ) -> tuple[ActorCritic, optax.OptState, dict[str, Float[Array, ""]]]:
     """``update_epochs`` passes over ``batch`` in ``num_minibatches`` shuffled minibatches; returns the new
-    parameters and optimiser state (over the raveled parameters) and ``total_loss`` plus the loss parts, averaged
-    over all minibatch steps."""
-    flat_params, unravel = ravel_pytree(params)
-    grad_fn = jax.value_and_grad(lambda flat, minibatch: loss(unravel(flat), minibatch), has_aux=True)
+    parameters and optimiser state and ``total_loss`` plus the loss parts, averaged over all minibatch steps."""
+    grad_fn = jax.value_and_grad(loss, has_aux=True)
 
     def minibatch_step(
-        carry: tuple[Float[Array, " params"], optax.OptState], indices: Int[Array, " minibatch"]
-    ) -> tuple[tuple[Float[Array, " params"], optax.OptState], dict[str, Float[Array, ""]]]:
-        flat_params, opt_state = carry
+        carry: tuple[ActorCritic, optax.OptState], indices: Int[Array, " minibatch"]
+    ) -> tuple[tuple[ActorCritic, optax.OptState], dict[str, Array]]:
+        params, opt_state = carry
         minibatch = jax.tree.map(lambda x: x[indices], batch)
-        (total_loss, parts), grads = grad_fn(flat_params, minibatch)
-        updates, opt_state = optimizer.update(grads, opt_state, flat_params)
-        return (flat_params + updates, opt_state), {"total_loss": total_loss, **parts}
+        (total_loss, parts), grads = grad_fn(params, minibatch)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), {"total_loss": total_loss, **parts}
 
     def epoch(
-        carry: tuple[Float[Array, " params"], optax.OptState], epoch_key: PRNGKeyArray
-    ) -> tuple[tuple[Float[Array, " params"], optax.OptState], dict[str, Float[Array, " minibatches"]]]:
+        carry: tuple[ActorCritic, optax.OptState], epoch_key: PRNGKeyArray
+    ) -> tuple[tuple[ActorCritic, optax.OptState], dict[str, Array]]:
         order = jax.random.permutation(epoch_key, config.batch_size)
         return jax.lax.scan(minibatch_step, carry, order.reshape(config.num_minibatches, config.minibatch_size))
 
-    (flat_params, opt_state), metrics = jax.lax.scan(
-        epoch, (flat_params, opt_state), jax.random.split(key, config.update_epochs)
+    (params, opt_state), metrics = jax.lax.scan(
+        epoch, (params, opt_state), jax.random.split(key, config.update_epochs)
     )
-    return unravel(flat_params), opt_state, jax.tree.map(jnp.mean, metrics)
+    return params, opt_state, jax.tree.map(jnp.mean, metrics)
