@@ -67,7 +67,8 @@ def test_only_viruses_take_two_steps():
 
 def test_transmissions_mature_first_and_new_enemies_wait_a_phase():
     state = build_state(Scenario(
-        player=PlayerSpec(0, 0), transmissions=[TransmissionSpec(0, 1, 1, "daemon"), TransmissionSpec(4, 4, 2, "glitch")],
+        player=PlayerSpec(0, 0),
+        transmissions=[TransmissionSpec(0, 1, 1, "daemon"), TransmissionSpec(4, 4, 2, "glitch")],
     ))  # fmt: skip
     first = run(state)
     after = describe(first)
@@ -138,7 +139,8 @@ def test_step_skips_the_whole_phase_example_14():
 
 def test_where_false_changes_nothing():
     state = build_state(Scenario(
-        player=PlayerSpec(0, 0), enemies=[EnemySpec("virus", 3, 3, 2)], transmissions=[TransmissionSpec(1, 4, 1, "daemon")],
+        player=PlayerSpec(0, 0), enemies=[EnemySpec("virus", 3, 3, 2)],
+        transmissions=[TransmissionSpec(1, 4, 1, "daemon")],
     ))._replace(step_pending=jnp.asarray(True), pending_siphon=jnp.asarray(2, jnp.int32))  # fmt: skip
     after = run(state, where=False)
     for a, b in zip(jax.tree.leaves(after), jax.tree.leaves(state)):

@@ -177,7 +177,8 @@ def test_player_on_a_block_leaves_non_glitches_to_the_fallback():
 def jax_spread(passable_grid, goal_index):
     """(steps, goal reached) of a search from (0,0) to one goal cell."""
     goal = bitboard.at_index(goal_index)
-    steps, reached = pathfinding.spread(bitboard.cell(jnp.int32(0), jnp.int32(0)), bitboard.from_grid(passable_grid), goal)
+    start = bitboard.cell(jnp.int32(0), jnp.int32(0))
+    steps, reached = pathfinding.spread(start, bitboard.from_grid(passable_grid), goal)
     return steps, (reached & goal).any()
 
 

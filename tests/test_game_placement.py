@@ -94,7 +94,8 @@ def test_transmissions_in_between_do_not_shield_a_cell():
     the cells behind the transmission acceptable, it would get a fifth)."""
     blocks = [BlockSpec(r, c, "data") for r in range(1, N) for c in range(1, N) if (r, c) != (5, 5)]
     blocks += [BlockSpec(r, 0, "data") for r in range(2, N)] + [BlockSpec(0, 5, "data")]
-    state = build_state(Scenario(player=PlayerSpec(0, 0), blocks=blocks, transmissions=[TransmissionSpec(0, 1, 3, "virus")]))
+    transmissions = [TransmissionSpec(0, 1, 3, "virus")]
+    state = build_state(Scenario(player=PlayerSpec(0, 0), blocks=blocks, transmissions=transmissions))
     placed = [cells[0] for cells in new_cells(state, _place_one(state, keys(2, 400)))]
     assert 0.9 < placed.count((5, 5)) / len(placed) < 0.98
 
@@ -102,7 +103,8 @@ def test_transmissions_in_between_do_not_shield_a_cell():
 def test_prefers_cells_out_of_the_line_of_fire_with_the_stated_probabilities():
     """Player (5,3): free cells (5,4) and (5,5) are in the line of fire, (0,0) is the only other free cell.
     Phase 1 succeeds with 1 - (35/36)^100; otherwise phase 2 picks among the three free cells."""
-    blocks = [BlockSpec(r, c, "data") for r in range(N) for c in range(N) if (r, c) not in {(5, 3), (5, 4), (5, 5), (0, 0)}]
+    open_cells = {(5, 3), (5, 4), (5, 5), (0, 0)}
+    blocks = [BlockSpec(r, c, "data") for r in range(N) for c in range(N) if (r, c) not in open_cells]
     state = build_state(Scenario(player=PlayerSpec(5, 3), blocks=blocks))
     placed = new_cells(state, _place_one(state, keys(3)))
     first = 1 - (35 / 36) ** 100

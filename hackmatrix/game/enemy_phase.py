@@ -1,13 +1,12 @@
 """The enemy phase (§5.2, with STEP §5.4 and scheduled tasks §5.5).
 
 Enemy actions are the costly part: enemies act one at a time and each move is a breadth-first search that sees the
-positions left by the enemies before it. Only enemies that can act are visited. Each (sub-step, enemy) pair that
-may act gets a sort key ``sub-step | random 24 bits | slot``; a ``while_loop`` takes the smallest remaining key
-each iteration, so sub-step 0 runs before sub-step 1 (which only holds enemies with two steps, i.e. viruses), each
-in a uniformly random order. A uniformly random permutation of all enemies restricted to the ones that act is a
-uniformly random order of those, so this is the rule's distribution (up to ties of the 24 random bits, broken by
-slot, probability below 1e-5 per phase). Under ``vmap`` the loop runs as often as the busiest board needs; its
-carry is a few small arrays.
+positions left by the enemies before it. Ready enemies next to the player attack at once (their turn cannot change
+that); the others are visited by a ``while_loop`` that draws, each iteration, uniformly among the enemies still to
+act in the current sub-step, which is the rule's uniformly random order. Under ``vmap`` the loop runs as often as
+the busiest board needs, and every iteration touches single slots only.
+
+Everything is gated by the ``where`` flag field by field, so a batched step passes its per-board condition.
 """
 
 from __future__ import annotations
@@ -99,7 +98,8 @@ def _enemy_actions(state: GameState, runs: Bool[Array, ""], *, stream: RandomStr
         stack = stack.at[cell].add(-moved).at[new_cell].add(moved)
         vacated = bitboard.at_index(cell).keep_if((moved == 1) & (stack[cell] == 0))
         enemy_cells = (enemy_cells & ~vacated) | bitboard.at_index(new_cell).keep_if(moved == 1)
-        return turn + 1, first_left, second_left, cells, stack, enemy_cells, jnp.where(attacks, jnp.maximum(hp - 1, 0), hp)
+        hp = jnp.where(attacks, jnp.maximum(hp - 1, 0), hp)
+        return turn + 1, first_left, second_left, cells, stack, enemy_cells, hp
 
     start = (jnp.int32(0), *sub_steps, cells, stack, bitboard.of_entities(e.alive, e.row, e.col), hp)
     _, _, _, cells, _, _, hp = jax.lax.while_loop(

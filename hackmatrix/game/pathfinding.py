@@ -3,8 +3,8 @@
 Searches work on :class:`~hackmatrix.game.bitboard.Bitboard` sets: one BFS layer is a few scalar operations per
 board. Each iteration of a ``while_loop`` grows the searched set by ``LAYERS_PER_ROUND`` layers (unrolled, frozen
 once the search is finished), so most searches take one iteration; under ``vmap`` the loop runs until the longest
-search of the batch is done. Keeping every quantity a scalar per board (no per-cell arrays inside the search) lets XLA fuse the
-whole search into a few kernels.
+search of the batch is done. Keeping every quantity a scalar per board (no per-cell arrays inside the search) lets
+XLA fuse the whole search into a few kernels.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from hackmatrix.game.bitboard import Bitboard
 from hackmatrix.game.state import Board
 
 LAYERS_PER_ROUND = 6
-UNREACHABLE = 1 << 20  # distance of cells a search never reaches; larger than any path on the board
 _DIRECTIONS = [tuple(d) for d in C.DIRECTIONS.tolist()]  # canonical order: up, down, left, right
 
 Observer = Callable[[Any, Bitboard, Int[Array, ""]], Any]

@@ -27,7 +27,8 @@ class RandomStream(NamedTuple):
 def from_key(key: PRNGKeyArray) -> RandomStream:
     """A stream seeded by the key's own bits, hashed (any key implementation works). Keys handed to a step are
     themselves outputs of ``jax.random.split``, i.e. random bits, so this costs no threefry call."""
-    words = jax.random.key_data(key).ravel().astype(jnp.uint32)
+    typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    words = (jax.random.key_data(key) if typed else key).ravel().astype(jnp.uint32)
     seed = jnp.uint32(_GOLDEN)
     for k in range(words.shape[0]):
         seed = _mix(seed ^ words[k])
@@ -52,7 +53,7 @@ def uniform(stream: RandomStream, counter: Int[Array, ""] | int, shape: tuple[in
     return (bits(stream, counter, shape) >> 8).astype(jnp.float32) * (1.0 / (1 << 24))
 
 
-def below(stream: RandomStream, counter: Int[Array, ""] | int, bound: Int[Array, "*shape"] | int,
+def below(stream: RandomStream, counter: Int[Array, ""] | int, bound: Int[Array, ""] | int,
           shape: tuple[int, ...] = ()) -> Int[Array, "*shape"]:  # fmt: skip
     """Uniform integers in [0, bound) (bound >= 1); the bias is below bound / 2**24."""
     return jnp.minimum((uniform(stream, counter, shape) * bound).astype(jnp.int32), jnp.asarray(bound) - 1)
