@@ -20,7 +20,8 @@ from hackmatrix.training.trainer import Trainer
 
 class PPOTrainer(Trainer):
     """Subclass and override :meth:`update` (e.g. to add a metric) or :meth:`loss` (e.g. to add a loss term);
-    ``examples/custom_trainer.py`` shows both. ``env`` is the environment as given (not yet auto-resetting)."""
+    ``examples/custom_trainer.py`` shows both. ``env`` is the environment as given; rollouts restart finished
+    episodes themselves (from a reset pool, see :mod:`hackmatrix.env.reset_pool`)."""
 
     def __init__(
         self, env: Environment, config: PPOConfig, *, callbacks: Sequence[Callback] = (), chunk_size: int = 10
@@ -42,9 +43,7 @@ class PPOTrainer(Trainer):
         return init_ppo_state(self.env, self.config, self.optimizer, key=jax.random.key(self.config.seed))
 
     def update(self, state: PPOState) -> tuple[PPOState, dict[str, Float[Array, ""]]]:
-        return ppo_update(
-            state, env=self.env, config=self.config, optimizer=self.optimizer, loss=self.loss
-        )
+        return ppo_update(state, env=self.env, config=self.config, optimizer=self.optimizer, loss=self.loss)
 
     def loss(self, model: ActorCritic, batch: Batch) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
         """``(total_loss, parts)`` of one minibatch; every part is averaged into the update's metrics."""
