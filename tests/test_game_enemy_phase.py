@@ -244,3 +244,14 @@ def test_generated_play_keeps_enemies_on_distinct_free_cells():
             kinds = [k for k, alive in zip(e.kind[i], e.alive[i]) if alive]
             assert all(k == C.GLITCH for k, blocked in zip(kinds, on_block) if blocked)
     assert seen_enemies > boards * 12
+
+
+def test_a_transmission_maturing_into_a_full_enemy_list_is_lost():
+    cells = [(r, c) for r in range(C.BOARD_SIZE) for c in range(C.BOARD_SIZE) if (r, c) not in {(0, 0), (5, 5)}]
+    crowd = [EnemySpec("daemon", r, c, 3, stunned=True) for r, c in (cells * 2)[: C.MAX_ENEMIES]]
+    state = build_state(Scenario(
+        player=PlayerSpec(0, 0), enemies=crowd, transmissions=[TransmissionSpec(5, 5, 1, "virus")],
+    ))  # fmt: skip
+    after = describe(run(state))
+    assert len(after["enemies"]) == C.MAX_ENEMIES and after["transmissions"] == []
+    assert all(e["kind"] == "daemon" for e in after["enemies"])
