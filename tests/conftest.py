@@ -21,8 +21,11 @@ import pytest  # noqa: E402
 
 _REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-# A repeated test process reuses compiled XLA executables instead of recompiling them (the cache dir is gitignored).
-jax.config.update("jax_compilation_cache_dir", str(_REPO_ROOT / ".jax_cache"))
+# A repeated test process reuses compiled XLA executables instead of recompiling them (the cache dir is gitignored;
+# JAX_COMPILATION_CACHE_DIR points it elsewhere, e.g. at an empty directory to time a cold run).
+jax.config.update(
+    "jax_compilation_cache_dir", os.environ.get("JAX_COMPILATION_CACHE_DIR", str(_REPO_ROOT / ".jax_cache"))
+)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
