@@ -2,9 +2,13 @@
 ``lax.scan`` of 128 steps inside one ``jit``, with auto-reset on done.
 
 Prints, per N, the compile time and env steps/s (median of 5 timed calls after a warm-up), then a profile of the
-step's pieces (each jitted alone, vmapped over N=256 states taken from random play).
+step's pieces (each jitted alone, vmapped over N=256 states taken from random play). The auto-reset is the one
+training uses, the batched reset pool (``hackmatrix.env.reset_pool``); ``--per-env-reset`` also times the
+per-environment :class:`~hackmatrix.env.autoreset.AutoReset` wrapper (a reset computed for every env at every step)
+and ``--no-reset`` the step alone (finished games keep stepping).
 
     .venv/bin/python benchmarks/bench_env.py [--sizes 64 256 1024] [--steps 128] [--no-profile]
+                                             [--per-env-reset] [--no-reset]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from hackmatrix.env.autoreset import AutoReset
+from hackmatrix.env.reset_pool import empty_reset_pool, step_with_reset_pool
 from hackmatrix.game.actions import apply_player_action
 from hackmatrix.game.enemy_phase import run_enemy_phase
 from hackmatrix.game.env import HackMatrix
@@ -34,20 +39,25 @@ def random_actions(key, mask):
     return jax.random.categorical(key, jnp.where(mask, 0.0, -jnp.inf))
 
 
-def make_rollout(env, num_envs: int, num_steps: int) -> Callable:
-    """A jitted ``(states, masks, key) -> (states, masks, episodes_done)`` running ``num_steps`` batched steps."""
+def make_rollout(env, num_envs: int, num_steps: int, reset: str) -> Callable:
+    """A jitted ``(states, masks, key) -> (states, masks, episodes_done)`` running ``num_steps`` batched steps.
+    ``reset`` is "pool" (the batched reset pool), "per-env" (``env`` is wrapped in ``AutoReset``) or "none"."""
     step = jax.vmap(env.step)
 
     def one_step(carry, key):
-        states, masks = carry
+        states, masks, pool = carry
         action_key, step_key = jax.random.split(key)
         actions = random_actions(action_key, masks)
-        states, obs, _, done, _ = step(states, actions, jax.random.split(step_key, num_envs))
-        return (states, obs.action_mask), done.sum()
+        if reset == "pool":
+            states, obs, _, done, _, pool = step_with_reset_pool(env, states, actions, pool, key=step_key)
+        else:
+            states, obs, _, done, _ = step(states, actions, jax.random.split(step_key, num_envs))
+        return (states, obs.action_mask, pool), done.sum()
 
     @jax.jit
     def rollout(states, masks, key):
-        (states, masks), done = jax.lax.scan(one_step, (states, masks), jax.random.split(key, num_steps))
+        pool = empty_reset_pool(env, num_envs) if reset == "pool" else None
+        (states, masks, _), done = jax.lax.scan(one_step, (states, masks, pool), jax.random.split(key, num_steps))
         return states, masks, done.sum()
 
     return rollout
@@ -63,12 +73,13 @@ def median_seconds(fn: Callable, *args) -> float:
     return statistics.median(times)
 
 
-def bench_rollout(num_envs: int, num_steps: int, *, auto_reset: bool) -> tuple[float, float, object]:
-    """(compile seconds, env steps per second, final states) for one batch size. Without ``auto_reset`` finished
-    games keep stepping (their steps are meaningless but cost the same): the step's own throughput."""
-    env = AutoReset(HackMatrix()) if auto_reset else HackMatrix()
+def bench_rollout(num_envs: int, num_steps: int, reset: str) -> tuple[float, float, object]:
+    """(compile seconds, env steps per second, final states) for one batch size and auto-reset kind. With
+    ``reset="none"`` finished games keep stepping (their steps are meaningless but cost the same): the step's own
+    throughput."""
+    env = AutoReset(HackMatrix()) if reset == "per-env" else HackMatrix()
     states, obs = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.key(0), num_envs))
-    rollout = make_rollout(env, num_envs, num_steps)
+    rollout = make_rollout(env, num_envs, num_steps, reset)
     key = jax.random.key(1)
     start = time.perf_counter()
     compiled = rollout.lower(states, obs.action_mask, key).compile()
@@ -106,18 +117,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--steps", type=int, default=128)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--per-env-reset", action="store_true", help="also time the per-env AutoReset wrapper")
     parser.add_argument("--no-reset", action="store_true", help="also time the step without auto-reset")
     args = parser.parse_args()
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}; {args.steps} steps per call, median of {TIMED_CALLS}")
     profile_states = None
     for num_envs in args.sizes:
-        for auto_reset in (True, False) if args.no_reset else (True,):
-            compile_seconds, steps_per_second, states = bench_rollout(num_envs, args.steps, auto_reset=auto_reset)
-            label = "with auto-reset" if auto_reset else "step alone     "
+        resets = ["pool"] + ["per-env"] * args.per_env_reset + ["none"] * args.no_reset
+        for reset in resets:
+            compile_seconds, steps_per_second, states = bench_rollout(num_envs, args.steps, reset)
+            label = {"pool": "auto-reset (pool)   ", "per-env": "auto-reset (per env)", "none": "step alone          "}[reset]
             print(f"N={num_envs:5d}  {label}  compile {compile_seconds:6.2f} s  {steps_per_second:10,.0f} env steps/s",
                   flush=True)  # fmt: skip
-        if num_envs == 256 or profile_states is None:
-            profile_states = states
+            if reset == "pool" and (num_envs == 256 or profile_states is None):
+                profile_states = states
     if not args.no_profile:
         n = profile_states.stage.shape[0]
         print(f"profile of one batched step, N={n} (median ms per call, each piece jitted alone):")
