@@ -58,12 +58,11 @@ def step_with_reset_pool(
     pool = jax.lax.cond(
         pool.used + num_done > size, lambda: fill_reset_pool(env, size, key=refill_key), lambda: pool
     )
-    # The k-th finished environment (in env order) takes pool entry used + k; the others index harmlessly.
-    take = jnp.clip(pool.used + jnp.cumsum(done) - 1, 0, size - 1)
-    fresh_states, fresh_obs = jax.tree.map(lambda leaf: leaf[take], (pool.states, pool.obs))
+    # The k-th finished environment (in env order) takes pool entry used + k: each taken entry is scattered onto
+    # its environment and the others are dropped, so only the finished environments' rows are written.
+    entry = jnp.where(done, pool.used + jnp.cumsum(done) - 1, size)
+    destination = jnp.full((size,), num_envs, jnp.int32).at[entry].set(jnp.arange(num_envs), mode="drop")
     states, obs = jax.tree.map(
-        lambda fresh, old: jnp.where(done.reshape((-1,) + (1,) * (old.ndim - 1)), fresh, old),
-        (fresh_states, fresh_obs),
-        (states, obs),
+        lambda old, fresh: old.at[destination].set(fresh, mode="drop"), (states, obs), (pool.states, pool.obs)
     )
     return states, obs, reward, done, info, pool._replace(used=pool.used + num_done)
