@@ -152,6 +152,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     run.add_argument("--resume-run", metavar="ID",
                      help="continue the run with this W&B id (or name) from its newest checkpoint in "
                           "--checkpoint-dir, else (with --wandb, online) from its newest W&B model artifact")
+    run.add_argument("--compile-cache", default=default_compile_cache(), metavar="DIR",
+                     help="keep compiled XLA programs in DIR: a restarted or resumed run of the same config on this "
+                          "machine loads them instead of compiling again; an empty string turns the cache off "
+                          "(default: $JAX_COMPILATION_CACHE_DIR, else $XDG_CACHE_HOME/hackmatrix/xla, else "
+                          "~/.cache/hackmatrix/xla)")
     run.add_argument("--benchmark", action="store_true",
                      help=f"instead of training, time {BENCHMARK_UPDATES} updates of this config three ways "
                           "(monolithic scan, chunked, chunked + offline W&B with artifacts) and print the overheads")
@@ -344,10 +349,27 @@ def make_callbacks(args: argparse.Namespace, plan: RunPlan, stop: StopOnSignal) 
     return [*callbacks, stop]
 
 
+def default_compile_cache() -> str:
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return os.environ["JAX_COMPILATION_CACHE_DIR"]
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache_home, "hackmatrix", "xla")
+
+
+def use_compile_cache(directory: str) -> None:
+    """Turns JAX's persistent compilation cache on in ``directory`` (off if empty). Must run before the first
+    compilation of the process: JAX fixes the cache location then."""
+    import jax
+
+    # JAX keeps only programs that took at least jax_persistent_cache_min_compile_time_secs (1 s) to compile.
+    jax.config.update("jax_compilation_cache_dir", directory or None)
+
+
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     """Runs the command line; returns the exit code (a signal stop exits with 128 + signal via ``SystemExit``)."""
     parser = build_parser(prog)
     args = parse_args(parser, argv)
+    use_compile_cache(args.compile_cache)
     if args.benchmark:
         return run_benchmark(args, new_config(parser, args))
     plan = plan_run(parser, args)

@@ -23,9 +23,9 @@ _REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # A repeated test process reuses compiled XLA executables instead of recompiling them (the cache dir is gitignored;
 # JAX_COMPILATION_CACHE_DIR points it elsewhere, e.g. at an empty directory to time a cold run).
-jax.config.update(
-    "jax_compilation_cache_dir", os.environ.get("JAX_COMPILATION_CACHE_DIR", str(_REPO_ROOT / ".jax_cache"))
-)
+# Set in the environment too, so that the command line run in-process (whose --compile-cache defaults to it) uses it.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_REPO_ROOT / ".jax_cache"))
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 

@@ -239,6 +239,24 @@ def test_sigterm_stops_at_a_checkpoint_and_resume_run_continues_the_same_wandb_r
     assert resumed.config["num_envs"] == 4  # from the checkpoint, not the CLI default
 
 
+def test_compile_cache_keeps_compiled_programs_in_its_directory_and_an_empty_value_turns_it_off(
+    isolated_wandb: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    def train(*flags: str, environment: dict[str, str]) -> None:
+        argv = [*TINY, "--total-timesteps", "64", "--log-interval", "1", "--checkpoint-dir", str(tmp_path), *flags]
+        subprocess.run([sys.executable, "-m", "hackmatrix.train", *argv], check=True, env=environment,
+                       capture_output=True)  # fmt: skip
+
+    chosen, from_environment = tmp_path / "chosen", tmp_path / "from-environment"
+    environment = {**_environment(), "JAX_COMPILATION_CACHE_DIR": str(from_environment)}
+    train("--compile-cache", str(chosen), environment=environment)
+    assert list(chosen.iterdir()) and not from_environment.exists()
+    train("--compile-cache", "", environment=environment)
+    assert not from_environment.exists()
+    train(environment=environment)  # the default follows JAX_COMPILATION_CACHE_DIR
+    assert list(from_environment.iterdir())
+
+
 def test_benchmark_prints_the_three_variants_and_their_overheads(isolated_wandb: pathlib.Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "hackmatrix.train", *TINY, "--benchmark", "--benchmark-repeats", "1"],
