@@ -5,12 +5,13 @@ Prints, per environment, the chunk function's compile time, env steps/s of each 
 the process's peak resident memory (``ru_maxrss``). Goals on the 2-core CPU machine (HackMatrix, default config):
 >= 14,000 env steps/s, compile <= 8 s, peak memory <= 1.5 GB.
 
-    .venv/bin/python benchmarks/bench_train.py [--chunks 3] [--chunk-size 2] [--env hackmatrix tiny]
+    .venv/bin/python benchmarks/bench_train.py [--chunks 3] [--chunk-size 2] [--env hackmatrix tiny] [--hidden-dim 256]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import statistics
 import time
@@ -47,14 +48,15 @@ def make_env(name: str) -> Environment:
     return hm.TinyCorridor() if name == "tiny" else hm.HackMatrix()
 
 
-def bench(name: str, chunks: int, chunk_size: int) -> None:
-    config = hm.PPOConfig()
+def bench(name: str, chunks: int, chunk_size: int, hidden_dim: int) -> None:
+    config = hm.PPOConfig(hidden_dim=hidden_dim)
     # One warm-up chunk whose time includes nothing but running (compilation is timed apart), then timed chunks.
-    config = hm.PPOConfig(total_timesteps=config.batch_size * chunk_size * (chunks + 1))
+    config = dataclasses.replace(config, total_timesteps=config.batch_size * chunk_size * (chunks + 1))
     meter = hm.ThroughputMeter()
     times = ChunkTimes(meter)
     trainer = hm.PPOTrainer(make_env(name), config, callbacks=[meter, times], chunk_size=chunk_size)
-    print(f"{name}: {config.num_envs} envs x {config.num_steps} steps, {config.num_updates} updates", flush=True)
+    print(f"{name}: {config.num_envs} envs x {config.num_steps} steps, {config.num_updates} updates, hidden layers "
+          f"{config.num_layers} x {config.hidden_dim}", flush=True)  # fmt: skip
     trainer.fit()
     timed = times.steps_per_second[1:]
     cpu = statistics.median(times.cpu_seconds_per_update[1:])
@@ -71,9 +73,10 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=3, help="timed chunks (after one warm-up chunk)")
     parser.add_argument("--chunk-size", type=int, default=2)  # small chunks: few updates per run
     parser.add_argument("--env", nargs="+", default=["hackmatrix", "tiny"], choices=["hackmatrix", "tiny"])
+    parser.add_argument("--hidden-dim", type=int, default=hm.PPOConfig.hidden_dim, help="(default: PPOConfig's)")
     args = parser.parse_args()
     for name in args.env:
-        bench(name, args.chunks, args.chunk_size)
+        bench(name, args.chunks, args.chunk_size, args.hidden_dim)
 
 
 if __name__ == "__main__":
