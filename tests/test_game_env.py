@@ -65,6 +65,18 @@ def test_info_reports_components_action_kind_stage_and_validity(action, fraction
     assert bool(done) and float(info["invalid_action"]) == 1.0
 
 
+@pytest.mark.parametrize("action", [-1, C.NUM_ACTIONS, 40])
+def test_an_index_outside_the_28_actions_is_an_invalid_action(action):
+    state = build_state(Scenario(PlayerSpec(2, 2, credits=5, energy=5), owned_programs=["HACK"],
+                                 enemies=[EnemySpec("daemon", 3, 3, 3)],
+                                 blocks=[BlockSpec(1, 1, "data", points=1, siphoned=True)]))  # fmt: skip
+    assert bool(ENV.action_mask(state)[-1])  # clamped, or wrapped to 27, the index would run a valid action
+    after, _, reward, done, info = STEP(state, jnp.int32(action), jax.random.key(0))
+    assert bool(done) and float(reward) == 0.0 and float(info["invalid_action"]) == 1.0
+    for before_leaf, after_leaf in zip(jax.tree.leaves(state), jax.tree.leaves(after), strict=True):
+        np.testing.assert_array_equal(np.asarray(before_leaf), np.asarray(after_leaf))
+
+
 def test_done_on_death_and_victory_but_not_on_a_stage_completion():
     dying = build_state(Scenario(PlayerSpec(2, 2, hp=1, energy=1), owned_programs=["WAIT"],
                                  enemies=[EnemySpec("daemon", 2, 3, 3)]))  # fmt: skip

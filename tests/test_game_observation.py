@@ -112,6 +112,16 @@ def test_data_and_program_blocks_before_and_after_siphoning():
     assert channels(grid, 4, 2) == {8: 1.0, 11: 1.0, 12 + C.HACK: 1.0}
 
 
+def test_a_siphoned_block_shows_no_spawn_count_even_if_one_is_left():
+    # Only a hand-built block can be siphoned with a spawn count left; §8.3 channel 35 is "0 once siphoned".
+    scenario = Scenario(PlayerSpec(0, 0), blocks=[BlockSpec(2, 2, "data", points=4, spawn_count=3, siphoned=True),
+                                                  BlockSpec(3, 2, "program", program="HACK", spawn_count=2,
+                                                            siphoned=True)])  # fmt: skip
+    grid = grid_of(scenario)
+    assert channels(grid, 2, 2) == {7: 1.0, 10: 4 / 9, 11: 1.0}
+    assert channels(grid, 3, 2) == {8: 1.0, 11: 1.0, 12 + C.HACK: 1.0}
+
+
 @pytest.mark.parametrize("kind", ["data", "program"])
 def test_question_blocks_hide_their_contents(kind):
     program = "SCORE" if kind == "program" else None

@@ -58,11 +58,12 @@ class HackMatrix(Environment):
     def step(
         self, state: GameState, action: Int[Array, ""], key: PRNGKeyArray
     ) -> tuple[GameState, Observation, Float[Array, ""], Bool[Array, ""], dict[str, Any]]:
-        """One step of §5.1. An invalid action (mask false) changes nothing, pays 0 and ends the episode (§9); so
-        does reaching a live state in which no action is valid."""
+        """One step of §5.1. An invalid action (mask false, or no action index at all) changes nothing, pays 0 and
+        ends the episode (§9); so does reaching a live state in which no action is valid."""
         action = jnp.asarray(action, jnp.int32)
         action_key, stage_key, enemy_key = jax.random.split(key, 3)
-        valid = action_mask(state)[action]
+        # An index outside the 28 actions is invalid too (indexing would clamp it onto a real action).
+        valid = (action >= 0) & (action < C.NUM_ACTIONS) & action_mask(state)[jnp.clip(action, 0, C.NUM_ACTIONS - 1)]
         distance_before = distance_to_exit(state)
 
         acted, outcome = apply_player_action(state, action, key=action_key)

@@ -72,7 +72,7 @@ def block_channels(state: GameState) -> Float[Array, "6 6 29"]:
     return jnp.concatenate([
         scalar(data), scalar(program), scalar(question), scalar(jnp.where(data, b.points / _POINTS_SCALE, 0.0)),
         scalar(is_block & b.siphoned), program_onehot.astype(jnp.float32),
-        scalar(jnp.where(data | program, b.spawn / _SPAWN_SCALE, 0.0)),
+        scalar(jnp.where((data | program) & ~b.siphoned, b.spawn / _SPAWN_SCALE, 0.0)),  # 0 once siphoned
     ], axis=-1)  # fmt: skip
 
 
