@@ -40,7 +40,9 @@ def random_actions(key, mask):
 
 
 def make_rollout(env, num_envs: int, num_steps: int, reset: str) -> Callable:
-    """A jitted ``(states, masks, key) -> (states, masks, episodes_done)`` running ``num_steps`` batched steps.
+    """A jitted ``(states, masks, obs, key) -> (states, masks, episodes_done)`` running ``num_steps`` batched steps
+    (``obs``, a batch of observations, only shapes the reset pool: the policy needs just the masks, so the rest of
+    each observation is never computed).
     ``reset`` is "pool" (the batched reset pool), "per-env" (``env`` is wrapped in ``AutoReset``) or "none"."""
     step = jax.vmap(env.step)
 
@@ -55,8 +57,8 @@ def make_rollout(env, num_envs: int, num_steps: int, reset: str) -> Callable:
         return (states, obs.action_mask, pool), done.sum()
 
     @jax.jit
-    def rollout(states, masks, key):
-        pool = empty_reset_pool(env, num_envs) if reset == "pool" else None
+    def rollout(states, masks, obs, key):
+        pool = empty_reset_pool(states, obs) if reset == "pool" else None
         (states, masks, _), done = jax.lax.scan(one_step, (states, masks, pool), jax.random.split(key, num_steps))
         return states, masks, done.sum()
 
@@ -82,10 +84,10 @@ def bench_rollout(num_envs: int, num_steps: int, reset: str) -> tuple[float, flo
     rollout = make_rollout(env, num_envs, num_steps, reset)
     key = jax.random.key(1)
     start = time.perf_counter()
-    compiled = rollout.lower(states, obs.action_mask, key).compile()
+    compiled = rollout.lower(states, obs.action_mask, obs, key).compile()
     compile_seconds = time.perf_counter() - start
-    states, masks, _ = compiled(states, obs.action_mask, key)
-    seconds = median_seconds(compiled, states, masks, key)
+    states, masks, _ = compiled(states, obs.action_mask, obs, key)
+    seconds = median_seconds(compiled, states, masks, obs, key)
     return compile_seconds, num_envs * num_steps / seconds, states
 
 

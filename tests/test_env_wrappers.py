@@ -95,9 +95,9 @@ def test_reset_pool_gives_each_finished_env_its_own_fresh_episode() -> None:
 
 def test_empty_reset_pool_is_filled_by_the_first_finished_episode() -> None:
     env = TinyCorridor()
-    pool = empty_reset_pool(env, 2)
+    states, obs = jax.vmap(env.reset)(jax.random.split(jax.random.key(0), 2))
+    pool = empty_reset_pool(states, obs)
     assert int(pool.used) == 2
-    states, _ = jax.vmap(env.reset)(jax.random.split(jax.random.key(0), 2))
     step = jax.jit(lambda s, a, p: step_with_reset_pool(env, s, a, p, key=jax.random.key(1)))
     moved, _, _, done, _, still_empty = step(states, jnp.array([ACTION_RIGHT, ACTION_RIGHT], jnp.int32), pool)
     assert not bool(done.any()) and int(still_empty.used) == 2  # nothing ended: no reset computed

@@ -32,11 +32,11 @@ def fill_reset_pool(env: Environment, size: int, *, key: PRNGKeyArray) -> ResetP
     return ResetPool(states=states, obs=obs, used=jnp.zeros((), jnp.int32))
 
 
-def empty_reset_pool(env: Environment, size: int) -> ResetPool:
-    """A pool with every entry used (zero-filled): the first step that ends an episode fills it."""
-    shapes = jax.eval_shape(lambda: fill_reset_pool(env, size, key=jax.random.key(0)))
-    pool = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-    return pool._replace(used=jnp.int32(size))
+def empty_reset_pool(states: Any, obs: Any) -> ResetPool:
+    """A pool of as many episodes as the batch ``(states, obs)`` has, every entry used (zero-filled): the first step
+    that ends an episode fills it. Shaped after the batch, so that making one traces no reset."""
+    pool = jax.tree.map(jnp.zeros_like, (states, obs))
+    return ResetPool(states=pool[0], obs=pool[1], used=jnp.int32(jax.tree.leaves(obs)[0].shape[0]))
 
 
 def step_with_reset_pool(

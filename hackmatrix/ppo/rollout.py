@@ -88,7 +88,7 @@ def collect_rollout(
         return (new_carry, pool), (transition, totals, info_totals)
 
     (carry, _), (transitions, totals, info_totals) = jax.lax.scan(
-        one_step, (carry, empty_reset_pool(env, num_envs)), jax.random.split(key, num_steps)
+        one_step, (carry, empty_reset_pool(carry.env_state, carry.obs)), jax.random.split(key, num_steps)
     )
     num_transitions = num_steps * num_envs
     episodes = totals.episodes.sum()
