@@ -16,7 +16,12 @@ from hackmatrix.game.scenario import (
 N = C.BOARD_SIZE
 SAMPLES = 4000
 
-_place_one = jax.jit(jax.vmap(lambda state, key: placement.place_transmission(state, key=key), in_axes=(None, 0)))
+_place_one = jax.jit(
+    jax.vmap(
+        lambda state, key: placement.place_transmissions(state, stream=random_stream.from_key(key), count=jnp.int32(1)),
+        in_axes=(None, 0),
+    )
+)
 _place_many = jax.jit(
     jax.vmap(
         lambda state, key, count: placement.place_transmissions(
@@ -143,7 +148,7 @@ def test_nothing_happens_without_a_free_cell_or_when_not_created():
     assert not np.asarray(after.transmissions.alive).any()
     assert np.all(np.asarray(after.next_order) == int(full.next_order))
     state = build_state(Scenario(player=PlayerSpec(0, 0)))
-    skipped = jax.jit(lambda s, k: placement.place_transmission(s, key=k, create=False))(state, jax.random.key(0))
+    skipped = placement.place_transmissions(state, stream=random_stream.from_key(jax.random.key(0)), count=jnp.int32(0))
     assert not bool(skipped.transmissions.alive.any())
     none = _place_many(state, keys(6, 4), jnp.asarray(0, jnp.int32))
     assert not np.asarray(none.transmissions.alive).any()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int
 
-from hackmatrix.game import bitboard, entities, random_stream, slot_set
+from hackmatrix.game import bitboard, random_stream, slot_set
 from hackmatrix.game import constants as C
 from hackmatrix.game.bitboard import Bitboard
 from hackmatrix.game.random_stream import RandomStream
@@ -61,24 +61,6 @@ def _draw(free: Bitboard, in_line_of_fire: Bitboard, uniforms: Float[Array, " 4"
     size = pool.count()
     cell = bitboard.nth_cell(pool, jnp.minimum((pick * size).astype(jnp.int32), size - 1))
     return in_first | in_second, cell, jnp.minimum((kind * C.NUM_ENEMY_TYPES).astype(jnp.int32), C.NUM_ENEMY_TYPES - 1)
-
-
-def place_transmission(
-    state: GameState,
-    *,
-    key: PRNGKeyArray,
-    from_siphon: bool | Bool[Array, ""] = False,
-    from_scheduled: bool | Bool[Array, ""] = False,
-    create: bool | Bool[Array, ""] = True,
-) -> GameState:
-    """Place one transmission (countdown 1, uniformly random enemy type, the given origin flags) by §5.6 and append
-    it to the list. Nothing changes when no cell is found or ``create`` is false."""
-    free, in_line_of_fire = _cells(state)
-    found, cell, kind = _draw(free, in_line_of_fire, jax.random.uniform(key, (_UNIFORMS_PER_PLACEMENT,)))
-    return entities.append_transmission(
-        state, cell // C.BOARD_SIZE, cell % C.BOARD_SIZE, kind, countdown=1, from_siphon=from_siphon,
-        from_scheduled=from_scheduled, create=jnp.asarray(create) & found,
-    )  # fmt: skip
 
 
 def place_transmissions(
