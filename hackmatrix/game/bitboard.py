@@ -132,8 +132,8 @@ def index(cells: Bitboard) -> Int[Array, "*shape"]:
 
 
 def nth_set_bit(word: Int[Array, "*shape"], n: Int[Array, "*shape"]) -> Int[Array, "*shape"]:
-    """Position of the ``n``-th (0-based, from bit 0) set bit of a non-negative int32 with more than ``n`` set bits
-    (a binary search over popcounts: scalar operations only)."""
+    """Position of the ``n``-th (0-based, from bit 0) set bit of an int32 (any of its 32 bits) with more than ``n``
+    set bits (a binary search over popcounts: scalar operations only)."""
     bit = jnp.zeros_like(n)
     for width in (16, 8, 4, 2, 1):
         below = jax.lax.population_count((word >> bit) & ((1 << width) - 1))

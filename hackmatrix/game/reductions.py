@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Int, UInt32
 
+from hackmatrix.game import bitboard
 from hackmatrix.game import constants as C
 
 _LAST = jnp.iinfo(jnp.int32).max
@@ -78,12 +79,5 @@ def alive_slot(alive: Bool[Array, " N"], word: UInt32[Array, ""]) -> Int[Array, 
     index = (word % jnp.maximum(through[-1], 1).astype(jnp.uint32)).astype(jnp.int32)
     chosen_word = (through <= index).sum()
     rank = index - (through - counts)[chosen_word]
-    bits = words[chosen_word]
-    position = jnp.zeros((), jnp.int32)
-    for width in (16, 8, 4, 2, 1):
-        window = (bits >> position.astype(jnp.uint32)) & jnp.uint32((1 << width) - 1)
-        below = jax.lax.population_count(window).astype(jnp.int32)
-        skip = below <= rank
-        rank = jnp.where(skip, rank - below, rank)
-        position = jnp.where(skip, position + width, position)
+    position = bitboard.nth_set_bit(jax.lax.bitcast_convert_type(words[chosen_word], jnp.int32), rank)
     return jnp.where(through[-1] > 0, 32 * chosen_word + position, alive.shape[0])
