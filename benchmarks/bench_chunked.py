@@ -1,7 +1,7 @@
 """Chunked training costs no more than one monolithic scan: the same config and seed trained both ways.
 
 Both variants run on one trainer, so each executable is compiled once in a warm-up round; then the two alternate
-(interleaved repeats, so that drifts of the machine affect both alike). Prints the median seconds of each and the
+(interleaved repeats, timed as the command line's ``--benchmark`` times them). Prints the median seconds of each and the
 ratio chunked / monolithic (goal: <= 1.005), in wall time and in process CPU time (which other work on a shared
 machine disturbs much less). By default the tiny corridor env, so that the figure is about the trainer (host
 loop, per-chunk metric transfer, callbacks) rather than the game.
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import hackmatrix as hm
+from hackmatrix.train import time_interleaved
 
 
 def main() -> None:
@@ -39,17 +39,8 @@ def main() -> None:
         "compiling...",
         flush=True,
     )
-    for run in variants.values():
-        run()
-    for clock in (time.perf_counter, time.process_time):
-        seconds: dict[str, list[float]] = {name: [] for name in variants}
-        for _ in range(args.repeats):
-            for name, run in variants.items():
-                start = clock()
-                run()
-                seconds[name].append(clock() - start)
+    for kind, seconds in time_interleaved(variants, args.repeats).items():
         medians = {name: statistics.median(times) for name, times in seconds.items()}
-        kind = "wall" if clock is time.perf_counter else "CPU"
         for name, times in seconds.items():
             print(f"{name:>10}: median {medians[name]:.3f} {kind} s  (runs: {', '.join(f'{t:.3f}' for t in times)})")
         fastest = {name: min(times) for name, times in seconds.items()}

@@ -445,18 +445,25 @@ def run_benchmark(args: argparse.Namespace, config: PPOConfig) -> int:
         }
         print(f"Benchmark: {BENCHMARK_UPDATES} updates of {config.batch_size} environment steps ({args.env}), "
               f"chunks of {chunk_size}; compiling...", flush=True)
-        for run in variants.values():
-            run()
-        wall: dict[str, list[float]] = {name: [] for name in variants}
-        cpu: dict[str, list[float]] = {name: [] for name in variants}
-        for _ in range(args.benchmark_repeats):
-            for name, run in variants.items():
-                start, start_cpu = time.perf_counter(), time.process_time()
-                run()
-                wall[name].append(time.perf_counter() - start)
-                cpu[name].append(time.process_time() - start_cpu)
-    print(format_benchmark({"wall": wall, "CPU": cpu}))
+        seconds = time_interleaved(variants, args.benchmark_repeats)
+    print(format_benchmark(seconds))
     return 0
+
+
+def time_interleaved(variants: dict[str, Callable[[], Any]], repeats: int) -> dict[str, dict[str, list[float]]]:
+    """Runs every variant once (the warm-up, which compiles), then ``repeats`` rounds of all of them in turn, so
+    that drifts of the machine affect them alike. Returns the seconds of each timed run by clock ("wall", and
+    "CPU": this process's CPU time, which other load on the machine disturbs less) and variant."""
+    for run in variants.values():
+        run()
+    seconds: dict[str, dict[str, list[float]]] = {"wall": {}, "CPU": {}}
+    for _ in range(repeats):
+        for name, run in variants.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            run()
+            seconds["wall"].setdefault(name, []).append(time.perf_counter() - start)
+            seconds["CPU"].setdefault(name, []).append(time.process_time() - start_cpu)
+    return seconds
 
 
 WANDB_START_FINISH = "W&B start + finish"
