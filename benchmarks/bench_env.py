@@ -129,8 +129,8 @@ def main() -> None:
         for reset in resets:
             compile_seconds, steps_per_second, states = bench_rollout(num_envs, args.steps, reset)
             label = {"pool": "auto-reset (pool)", "per-env": "auto-reset (per env)", "none": "step alone"}[reset]
-            print(f"N={num_envs:5d}  {label:20s}  compile {compile_seconds:6.2f} s  {steps_per_second:10,.0f} env steps/s",
-                  flush=True)  # fmt: skip
+            print(f"N={num_envs:5d}  {label:20s}  compile {compile_seconds:6.2f} s  "
+                  f"{steps_per_second:10,.0f} env steps/s", flush=True)  # fmt: skip
             if reset == "pool" and (num_envs == 256 or profile_states is None):
                 profile_states = states
     if not args.no_profile:
