@@ -9,7 +9,7 @@ import numpy as np
 from hackmatrix.game import constants as C
 from hackmatrix.game import enemy_phase, generation
 from hackmatrix.game.scenario import (
-    BlockSpec, EnemySpec, PlayerSpec, Scenario, TransmissionSpec, build_state, describe,
+    BlockSpec, EnemySpec, PlayerSpec, ResourceSpec, Scenario, TransmissionSpec, build_state, describe,
 )  # fmt: skip
 
 _phase = jax.jit(lambda state, key, where: enemy_phase.run_enemy_phase(state, key=key, where=where))
@@ -255,3 +255,148 @@ def test_a_transmission_maturing_into_a_full_enemy_list_is_lost():
     after = describe(run(state))
     assert len(after["enemies"]) == C.MAX_ENEMIES and after["transmissions"] == []
     assert all(e["kind"] == "daemon" for e in after["enemies"])
+
+
+# --- Further rule checks (§5.2-§5.5) ------------------------------------------------------------------------------
+
+
+def test_each_sub_step_draws_a_fresh_permutation():
+    """§5.2 step 4 / §11: "draw a fresh uniformly random permutation of all enemies" per sub-step. Player (0,0),
+    viruses A (0,3) and B (1,2). Sub-step 0: A first -> A (0,2), B (1,1); B first -> B (0,2), A (1,3). Sub-step 1
+    from the first case: A first -> A (0,1), B (1,0); B first -> B (0,1), A (1,2); from the second case always
+    A (1,2), B (0,1). With independent permutations A (0,1), B (1,0) comes up 1/4 of the time (1/2 if sub-step 1
+    reused the order of sub-step 0, 0 if it reversed it)."""
+    state = build_state(Scenario(
+        player=PlayerSpec(0, 0), enemies=[EnemySpec("virus", 0, 3, 2), EnemySpec("virus", 1, 2, 2)],
+    ))  # fmt: skip
+    n = 400
+    after = _phases(state, jax.random.split(jax.random.key(11), n))
+    cells = np.stack([np.asarray(after.enemies.row[:, :2]), np.asarray(after.enemies.col[:, :2])], -1)
+    a_first = np.all(cells == np.array([[0, 1], [1, 0]]), axis=(1, 2))
+    otherwise = np.all(cells == np.array([[1, 2], [0, 1]]), axis=(1, 2))
+    assert np.all(a_first | otherwise)
+    assert np.all(np.asarray(after.player.hp) == 3)  # nobody was adjacent at its turn
+    assert abs(a_first.mean() - 0.25) < 4 * np.sqrt(0.25 * 0.75 / n)
+
+
+def test_a_glitch_walks_onto_a_block_and_a_daemon_goes_round():
+    # §5.3: passable = not occupied and (glitch, or no block); "Exit cells, pickups and resources never hinder".
+    state = build_state(Scenario(
+        player=PlayerSpec(0, 0), blocks=[BlockSpec(0, 1, "data", points=1, spawn_count=1)],
+        enemies=[EnemySpec("glitch", 0, 2, 2)],
+    ))  # fmt: skip
+    assert enemies_at(run(state)) == [("glitch", 0, 1)]
+    daemon = build_state(Scenario(
+        player=PlayerSpec(0, 0), blocks=[BlockSpec(0, 1, "data", points=1, spawn_count=1)],
+        enemies=[EnemySpec("daemon", 0, 2, 3)],
+    ))  # fmt: skip
+    assert enemies_at(run(daemon)) == [("daemon", 1, 2)]  # up (1,2) is 3 steps away, right (0,3) 5
+
+
+def test_a_daemon_pushed_onto_a_block_leaves_it_normally():
+    # §5.3 notes: "A non-glitch enemy that was pushed onto a block may leave it normally."
+    state = build_state(Scenario(
+        player=PlayerSpec(0, 0), blocks=[BlockSpec(0, 2, "data", points=1, spawn_count=1)],
+        enemies=[EnemySpec("daemon", 0, 2, 3)],
+    ))  # fmt: skip
+    assert enemies_at(run(state)) == [("daemon", 0, 1)]
+
+
+def test_route_through_occupied_cells_is_taken_when_its_first_cell_is_free():
+    """§5.3 step 3. Player (0,0), block (0,1) and (1,1), transmission (1,0): no passable route. Through occupants
+    the daemon at (2,2) is 3 steps from the player via left (2,1) and 5 via down (1,2): it moves left. (The
+    Manhattan fallback of step 4 would have picked down (1,2), first of the two at distance 3.)"""
+    state = build_state(Scenario(
+        player=PlayerSpec(0, 0), enemies=[EnemySpec("daemon", 2, 2, 3)],
+        blocks=[BlockSpec(0, 1, "data", points=1), BlockSpec(1, 1, "data", points=1)],
+        transmissions=[TransmissionSpec(1, 0, 3, "virus")],
+    ))  # fmt: skip
+    assert enemies_at(run(state)) == [("daemon", 2, 1)]
+
+
+def test_a_cell_stays_occupied_while_a_stacked_enemy_remains():
+    """§5.3 occupied = "cells where another enemy stands". Daemon A and stunned daemon B share (2,2) (after a
+    PUSH/PULL); A leaves to (2,1) but B still stands on (2,2), so daemon C at (2,3) may not enter it and goes up to
+    (3,3) (4 steps, first in canonical order), whatever the processing order."""
+    state = build_state(Scenario(
+        player=PlayerSpec(2, 0),
+        enemies=[EnemySpec("daemon", 2, 2, 3), EnemySpec("daemon", 2, 2, 3, stunned=True),
+                 EnemySpec("daemon", 2, 3, 3)],
+    ))  # fmt: skip
+    for seed in range(4):
+        assert enemies_at(run(state, seed=seed)) == [("daemon", 2, 1), ("daemon", 2, 2), ("daemon", 3, 3)]
+
+
+def test_step_keeps_pending_siphon_transmissions_and_disabled_counters():
+    # §5.4: "pending siphon transmissions stay pending", "disabled counters are not decremented".
+    state = build_state(Scenario(player=PlayerSpec(0, 0), enemies=[EnemySpec("daemon", 3, 3, 3)]))
+    e = state.enemies
+    state = state._replace(enemies=e._replace(disabled=e.disabled.at[0].set(1)), step_pending=jnp.asarray(True),
+                           pending_siphon=jnp.asarray(2, jnp.int32))  # fmt: skip
+    skipped = run(state)
+    after = describe(skipped)
+    assert after["pending_siphon"] == 2 and after["transmissions"] == [] and not after["step"]
+    assert [(x["row"], x["col"], x["disabled_turns"]) for x in after["enemies"]] == [(3, 3, 1)]
+    ran = describe(run(skipped, seed=1))
+    assert ran["pending_siphon"] == 0 and len(ran["transmissions"]) == 2
+    assert [(x["row"], x["col"], x["disabled_turns"]) for x in ran["enemies"]] == [(3, 3, 0)]  # disabled: no move
+
+
+def test_scheduled_then_siphon_transmissions_in_one_phase():
+    """§5.2 steps 5-6: the scheduled transmission is created first (from_scheduled only), then the owed siphon ones
+    (from_siphon only), all with countdown 1, in that list order."""
+    state = build_state(Scenario(player=PlayerSpec(0, 0), turn=11))._replace(pending_siphon=jnp.asarray(2, jnp.int32))
+    after = describe(run(state))
+    assert after["turn"] == 12 and after["sched_next"] == 24 and after["pending_siphon"] == 0
+    assert [(t["from_scheduled"], t["from_siphon"], t["countdown"]) for t in after["transmissions"]] == [
+        (True, False, 1), (False, True, 1), (False, True, 1)
+    ]  # fmt: skip
+
+
+def test_scenario_timing_first_scheduled_task_when_turn_reaches_12():
+    # §10: "the first scheduled transmission appears in the enemy phase in which turn reaches 12 (or the first
+    # phase, if the scenario's turn is already >= 12)"; §5.5.3: sched_next = turn + sched_interval.
+    early = describe(run(build_state(Scenario(player=PlayerSpec(0, 0), turn=10))))
+    assert early["turn"] == 11 and early["transmissions"] == [] and early["sched_next"] == 12
+    late = describe(run(build_state(Scenario(player=PlayerSpec(0, 0), turn=30))))
+    assert late["turn"] == 31 and late["sched_next"] == 31 + 12
+    assert [t["from_scheduled"] for t in late["transmissions"]] == [True]
+
+
+def test_transmissions_that_find_no_cell_are_lost():
+    """§5.2 step 6: "then pending_siphon = 0 (transmissions that find no cell are lost)"; §5.5.3: the scheduled task
+    still sets sched_next = turn + sched_interval. Every cell but the player's and the exit holds a block and a
+    stunned daemon stands on the exit, so no cell is free."""
+    blocks = [BlockSpec(r, c, "data") for r in range(6) for c in range(6) if (r, c) not in {(0, 0), (5, 5)}]
+    state = build_state(Scenario(player=PlayerSpec(0, 0), blocks=blocks, turn=12,
+                                 enemies=[EnemySpec("daemon", 5, 5, 3, stunned=True)]))  # fmt: skip
+    after = describe(run(state._replace(pending_siphon=jnp.asarray(3, jnp.int32))))
+    assert after["transmissions"] == [] and after["pending_siphon"] == 0
+    assert after["turn"] == 13 and after["sched_next"] == 25
+
+
+def test_a_virus_that_walks_next_to_the_player_attacks_only_once():
+    # §5.2 step 4: a virus can "move then attack", "never twice"; a daemon either moves or attacks.
+    state = build_state(Scenario(
+        player=PlayerSpec(0, 0), enemies=[EnemySpec("virus", 0, 2, 2), EnemySpec("daemon", 2, 0, 3)],
+    ))  # fmt: skip
+    after = run(state)
+    assert describe(after)["player"]["hp"] == 2
+    assert enemies_at(after) == [("virus", 0, 1), ("daemon", 1, 0)]
+
+
+def test_exit_pickups_and_resources_never_hinder_enemies():
+    # §5.3 notes: "Exit cells, pickups and resources never hinder enemies." Up is first among equally short steps.
+    state = build_state(Scenario(
+        player=PlayerSpec(5, 2), enemies=[EnemySpec("daemon", 4, 5, 3), EnemySpec("glitch", 1, 2, 2)],
+        resources=[ResourceSpec(5, 5, credits=2), ResourceSpec(2, 2, data_siphon=True)],
+    ))  # fmt: skip
+    assert enemies_at(run(state)) == [("daemon", 5, 5), ("glitch", 2, 2)]
+
+
+def test_every_enemy_type_attacks_for_exactly_one_damage():
+    # §2.3: "Enemies always attack for exactly 1 damage, regardless of type."
+    for kinds in (("daemon", "glitch"), ("cryptog", "virus")):
+        state = build_state(Scenario(player=PlayerSpec(2, 2), enemies=[EnemySpec(kinds[0], 3, 2, 2),
+                                                                        EnemySpec(kinds[1], 2, 3, 2)]))
+        assert describe(run(state))["player"]["hp"] == 1, kinds

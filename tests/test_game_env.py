@@ -85,13 +85,16 @@ def test_done_on_death_and_victory_but_not_on_a_stage_completion():
     assert step(build_state(Scenario(PlayerSpec(4, 5), stage=8)), C.ACTION_UP)[3]
 
 
-def test_a_live_state_without_any_valid_action_ends_the_episode():
-    # Walled into the corner by two blocks, no siphons, and WAIT spends the last energy: nothing is valid afterwards.
+def test_a_step_into_a_live_state_without_valid_actions_is_not_done_yet():
+    # §9: done is true only after death, victory or an invalid action ("Otherwise done = false"). A hand-built state
+    # can have an all-false mask; "a step from such a state is an invalid action ... and ends the episode".
     walled_in = build_state(Scenario(PlayerSpec(0, 0, energy=1), owned_programs=["WAIT"],
                                      blocks=[BlockSpec(1, 0, "data", points=1), BlockSpec(0, 1, "data", points=1)]))  # fmt: skip
-    state, obs, reward, done, components = step(walled_in, P["WAIT"])
-    assert not bool(obs.action_mask.any())
-    assert int(state.player.hp) == 3 and done
+    state, obs, _, done, components = step(walled_in, P["WAIT"])
+    assert not bool(obs.action_mask.any()) and int(state.player.hp) == 3
     assert_components(components, step_penalty=-0.01, resource_gain=-0.05)
-    # With one energy more, WAIT stays valid and the episode goes on.
-    assert not step(walled_in._replace(player=walled_in.player._replace(energy=jnp.int32(2))), P["WAIT"])[3]
+    assert not done
+    after, _, reward, done, components = step(state, C.ACTION_UP)
+    assert done and reward == 0.0
+    assert_components(components)
+    jax.tree.map(np.testing.assert_array_equal, after, state)

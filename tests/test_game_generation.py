@@ -209,3 +209,43 @@ def test_program_assignment_is_exchangeable_across_cells(games):
         if len(programs) >= 2:
             smaller.append(programs[0] < programs[1])
     assert len(smaller) > 500 and within([np.mean(smaller)], [0.5], len(smaller))
+
+
+# --- Further rule checks (§6.2) -----------------------------------------------------------------------------------
+
+
+def test_a_player_off_the_corners_gets_an_exit_among_all_four_and_three_pickups():
+    # §6.2 step 4: "if the player is not on a corner, among all four"; step 5: every other corner gets a pickup.
+    state = build_state(Scenario(player=PlayerSpec(2, 2)))
+    exits = set()
+    for seed in range(16):
+        s = describe(_complete(state, jax.random.key(seed), jnp.asarray(True)))
+        [exit_cell] = s["exit_cells"]
+        assert exit_cell == s["exit"] and exit_cell in CORNERS
+        assert sorted(s["pickups"]) == sorted(CORNERS - {exit_cell})
+        exits.add(exit_cell)
+    assert exits == CORNERS  # each corner has probability 1/4; all four in 16 draws fail with p < 0.05
+
+
+def test_when_every_attempt_fails_the_stage_has_no_blocks():
+    """§6.2 step 6: N is capped at the eligible cells and "If all 100 attempts fail the stage has no blocks". Every
+    non-corner cell but (0,1) and (1,0) holds an enemy or a transmission: both blocks always go there and wall in
+    (0,0), so no attempt is connected."""
+    inner = [(r, c) for r in range(N) for c in range(N) if (r, c) not in CORNERS | {(0, 1), (1, 0)}]
+    state = build_state(Scenario(
+        player=PlayerSpec(0, 5), enemies=[EnemySpec("daemon", r, c, 3) for r, c in inner[:20]],
+        transmissions=[TransmissionSpec(r, c, 2, "virus") for r, c in inner[20:]],
+    ))  # fmt: skip
+    for seed in range(3):
+        s = describe(_complete(state, jax.random.key(seed), jnp.asarray(True)))
+        assert s["blocks"] == [] and s["stage"] == 2
+        assert len(s["resources"]) == N * N - 1  # every cell but the exit gets a resource
+
+
+def test_owned_programs_may_still_appear_as_blocks():
+    # §6.2 step 6.2: "already-owned programs may appear".
+    state = build_state(Scenario(player=PlayerSpec(0, 0), owned_programs=list(C.PROGRAM_NAMES)))
+    programs = [b["program"] for seed in range(4)
+                for b in describe(_complete(state, jax.random.key(seed), jnp.asarray(True)))["blocks"]
+                if b["kind"] == "program"]  # fmt: skip
+    assert programs  # at least 20 blocks, each a program block with probability 1/2

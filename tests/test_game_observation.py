@@ -18,7 +18,7 @@ from hackmatrix.game.scenario import (
     TransmissionSpec,
     build_state,
 )
-from test_game_support import OBSERVE
+from test_game_support import OBSERVE, step
 
 ENEMY_CHANNELS = slice(0, 7)
 MASK = jax.jit(action_mask)
@@ -162,3 +162,47 @@ def test_transmission_countdown_pickup_exit_and_siphon_centre():
     assert channels(grid, 0, 5) == {39: 1.0} and channels(grid, 5, 0) == {39: 1.0}
     assert channels(grid, 5, 5) == {40: 1.0}
     assert channels(grid, 2, 4) == {41: 1.0}
+
+
+# --- Further rule checks (§8.3) -----------------------------------------------------------------------------------
+
+
+def test_after_a_siphon_only_blocks_show_the_siphoned_flag_and_resources_under_them_appear():
+    """§8.3 channel 11: "1 if the cell holds a block and its siphoned flag is set, else 0"; channel 41 marks the
+    centre; channels 37/38 become visible under a siphoned block (§4.2: resources under a block are not taken)."""
+    scenario = Scenario(PlayerSpec(2, 2, data_siphons=1), blocks=[BlockSpec(3, 2, "data", points=5)],
+                        resources=[ResourceSpec(3, 2, credits=2)])  # fmt: skip
+    before = np.asarray(OBSERVE(build_state(scenario)).grid)
+    assert channels(before, 3, 2) == {7: 1.0, 10: 5 / 9}
+    _, obs, _, _, _ = step(build_state(scenario), C.ACTION_SIPHON)
+    grid = np.asarray(obs.grid)
+    assert channels(grid, 3, 2) == {7: 1.0, 10: 5 / 9, 11: 1.0, 37: 2 / 3}
+    assert channels(grid, 2, 2) == {41: 1.0}
+    assert [channels(grid, r, c) for r, c in [(1, 2), (2, 1), (2, 3)]] == [{}, {}, {}]
+    assert float(obs.player[6]) == 0.0
+
+
+def test_a_siphoned_question_block_shows_its_resolved_content():
+    # §2.2: a siphoned question block "turns into the corresponding ordinary data or program block (spawn count 0)";
+    # §8.3 channel 9 is for unresolved question blocks only.
+    state = build_state(Scenario(PlayerSpec(2, 2, data_siphons=1),
+                                 blocks=[BlockSpec(2, 3, "data", points=6, spawn_count=6)]))  # fmt: skip
+    state = state._replace(board=state.board._replace(question=state.board.question.at[2, 3].set(True)))
+    assert channels(np.asarray(OBSERVE(state).grid), 2, 3) == {9: 1.0}
+    _, obs, _, _, _ = step(state, C.ACTION_SIPHON)
+    assert channels(np.asarray(obs.grid), 2, 3) == {7: 1.0, 10: 6 / 9, 11: 1.0}
+
+
+def test_transmission_type_is_never_encoded_even_with_show():
+    # §8.3 channel 36: "its enemy type is never encoded, even with show on".
+    scenario = Scenario(PlayerSpec(2, 0), transmissions=[TransmissionSpec(2, 3, 3, "cryptog")], show=True)
+    assert channels(grid_of(scenario), 2, 3) == {36: 0.75}
+
+
+def test_the_exit_cell_shows_a_resource_lying_on_it():
+    # §10.5: "a resource put there stays"; §8.3: resources are visible on cells without a block.
+    scenario = Scenario(PlayerSpec(0, 0), resources=[ResourceSpec(5, 5, energy=3)],
+                        enemies=[EnemySpec("daemon", 0, 3, 3)])  # fmt: skip
+    grid = grid_of(scenario)
+    assert channels(grid, 5, 5) == {38: 1.0, 40: 1.0}
+    assert channels(grid, 0, 3) == {1: 1.0, 4: 1.0}  # a full-hp daemon: hp / 3 = 1

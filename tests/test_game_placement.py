@@ -10,7 +10,7 @@ import numpy as np
 from hackmatrix.game import bitboard, placement, random_stream
 from hackmatrix.game import constants as C
 from hackmatrix.game.scenario import (
-    BlockSpec, EnemySpec, PlayerSpec, Scenario, TransmissionSpec, build_state, describe,
+    BlockSpec, EnemySpec, PlayerSpec, ResourceSpec, Scenario, TransmissionSpec, build_state, describe,
 )  # fmt: skip
 
 N = C.BOARD_SIZE
@@ -152,3 +152,15 @@ def test_nothing_happens_without_a_free_cell_or_when_not_created():
     assert not bool(skipped.transmissions.alive.any())
     none = _place_many(state, keys(6, 4), jnp.asarray(0, jnp.int32))
     assert not np.asarray(none.transmissions.alive).any()
+
+
+def test_a_pickup_cell_can_be_free():
+    """§5.6: "Exit cells and pickup cells can be free." Blocks everywhere but the player's cell (0,0), a pickup on
+    (3,3) and the exit (5,5), where a daemon stands: the pickup is the only free cell, so every placement goes
+    there (and one fails only with probability (35/36)^200)."""
+    open_cells = {(0, 0), (3, 3), (5, 5)}
+    blocks = [BlockSpec(r, c, "data") for r in range(N) for c in range(N) if (r, c) not in open_cells]
+    state = build_state(Scenario(player=PlayerSpec(0, 0), blocks=blocks, enemies=[EnemySpec("daemon", 5, 5, 3)],
+                                 resources=[ResourceSpec(3, 3, data_siphon=True)]))  # fmt: skip
+    placed = new_cells(state, _place_one(state, keys(7, 50)))
+    assert all(cells == [(3, 3)] for cells in placed)

@@ -10,6 +10,7 @@ import collections
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from hackmatrix.game import constants as C
@@ -27,6 +28,7 @@ from test_game_actions_support import (
     with_enemy_orders,
     with_scheduled,
 )
+from test_game_support import step
 
 
 def run(state, name, key=None):
@@ -480,3 +482,179 @@ def test_undo_restores_the_snapshot_fields_only_and_clears_origin_flags():
     assert outcome == quiet_outcome()
     twice, _ = run(undone, "UNDO")
     assert describe(twice)["player"] == describe(older)["player"] and describe(twice)["history_count"] == 0
+
+
+# --- further edge cases the rules mention -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["PUSH", "PULL"])
+def test_push_and_pull_leave_an_enemy_on_the_players_cell_where_it_is(name):
+    # §4.3 PUSH: dr = dc = 0, so the only candidate is the enemy's own cell; PULL excludes the player's cell, so it
+    # has no desired cell at all. The other enemy moves as usual.
+    state = build(player=PlayerSpec(2, 2, energy=2), owned_programs=[name],
+                  enemies=[EnemySpec("daemon", 2, 2, 3), EnemySpec("virus", 4, 2, 2)])  # fmt: skip
+    after, outcome = run(state, name)
+    virus_row = 5 if name == "PUSH" else 3
+    assert describe(after) == expect(state, player={"energy": 0},
+                                     enemies=[enemy("daemon", 2, 2, 3), enemy("virus", virus_row, 2, 2)])
+    assert outcome == quiet_outcome()
+
+
+def test_push_onto_a_cell_another_enemy_is_leaving_is_allowed():
+    # §4.3 PUSH step 2: only a cell another enemy *moved to* refuses an enemy. The first enemy in list order steps
+    # onto the cell of an enemy that moves on afterwards; both move.
+    state = build(player=PlayerSpec(2, 2, energy=2), owned_programs=["PUSH"],
+                  enemies=[EnemySpec("virus", 3, 2, 2), EnemySpec("glitch", 4, 2, 2)])  # fmt: skip
+    after, _ = run(state, "PUSH")
+    assert describe(after)["enemies"] == [enemy("virus", 4, 2, 2), enemy("glitch", 5, 2, 2)]
+
+
+def test_crash_spares_pickups_the_exit_and_entities_on_the_players_cell():
+    # §4.3 CRASH acts on the surrounding cells (§0: the player's own cell excluded) and destroys blocks only among
+    # the cell contents: the exit (5, 5) and a pickup stay, and so do an enemy and a transmission on the player.
+    state = build(player=PlayerSpec(4, 4, credits=3, energy=2), owned_programs=["CRASH"],
+                  enemies=[EnemySpec("virus", 4, 4, 2), EnemySpec("daemon", 5, 5, 3)],
+                  transmissions=[TransmissionSpec(4, 4, 1, "glitch")],
+                  resources=[ResourceSpec(3, 5, data_siphon=True)])  # fmt: skip
+    after, outcome = run(state, "CRASH")
+    assert describe(after) == expect(state, player={"credits": 0, "energy": 0}, enemies=[enemy("virus", 4, 4, 2)])
+    assert describe(after)["pickups"] == [(3, 5)] and describe(after)["exit_cells"] == [(5, 5)]
+    assert outcome == quiet_outcome(kills=1)
+
+
+def test_warp_collects_no_pickup_at_the_destination():
+    # §4.3 WARP: "No pickup or resource is collected at the destination."
+    state = build(player=PlayerSpec(0, 0, credits=2, energy=2), owned_programs=["WARP"],
+                  enemies=[EnemySpec("glitch", 0, 5, 2)], resources=[ResourceSpec(0, 5, data_siphon=True)])
+    after, outcome = run(state, "WARP")
+    assert describe(after) == expect(state, player={"row": 0, "col": 5, "credits": 0, "energy": 0}, enemies=[])
+    assert describe(after)["pickups"] == [(0, 5)]
+    assert outcome == quiet_outcome(kills=1)
+
+
+def test_row_hits_an_enemy_on_the_players_cell_and_a_scheduled_death_is_no_kill():
+    # §4.3 ROW: every enemy whose row equals the player's row; dead enemies are removed, no kill if from_scheduled.
+    state = build(player=PlayerSpec(3, 3, credits=3, energy=1, attack_damage=2), owned_programs=["ROW"],
+                  enemies=[EnemySpec("daemon", 3, 3, 3), EnemySpec("virus", 3, 0, 2), EnemySpec("glitch", 2, 3, 2)])
+    state = with_scheduled(state, enemies=[1])
+    after, outcome = run(state, "ROW")
+    assert describe(after)["enemies"] == [enemy("daemon", 3, 3, 1, stunned=True), enemy("glitch", 2, 3, 2)]
+    assert outcome == quiet_outcome(kills=0)
+
+
+def test_undo_restores_attack_damage_atk_plus_uses_and_owned_programs():
+    # §4.3 UNDO restores attack_damage, owned_programs and atk_plus_uses (among others).
+    state = push_snapshot(build(player=PlayerSpec(0, 0, credits=5, energy=4, data_siphons=1),
+                                owned_programs=["ATK+", "UNDO"]))  # fmt: skip
+    boosted, _ = run(state, "ATK+")
+    assert describe(boosted)["atk_plus_uses"] == 1 and describe(boosted)["player"]["attack_damage"] == 2
+    boosted = boosted._replace(owned=boosted.owned.at[C.HACK].set(True))
+    undone, _ = run(boosted, "UNDO")
+    assert describe(undone) == expect(state, history_count=0)
+
+
+def test_d_bom_targets_a_daemon_on_the_players_cell_first():
+    # §4.3 D_BOM: the daemon at the smallest Manhattan distance (0 here); its surrounding cells are the player's.
+    state = build(player=PlayerSpec(2, 2, credits=3), owned_programs=["D_BOM"],
+                  enemies=[EnemySpec("daemon", 2, 3, 3), EnemySpec("daemon", 2, 2, 2), EnemySpec("virus", 1, 1, 2)])
+    after, outcome = run(state, "D_BOM")
+    assert describe(after)["enemies"] == [enemy("daemon", 2, 3, 2, stunned=True), enemy("virus", 1, 1, 1,
+                                                                                        stunned=True)]
+    assert outcome == quiet_outcome(kills=1)
+
+
+def test_undo_after_a_step_skipped_phase_also_reverts_the_previous_action_and_step():
+    # §4.3 UNDO: no snapshot is pushed by a phase skipped by STEP, so the first UNDO goes back to the snapshot of the
+    # turn before and reverts the move and the STEP too (its energy comes back); the step flag is not restored.
+    state = build(player=PlayerSpec(0, 0, credits=1, energy=4), owned_programs=["WAIT", "STEP", "UNDO"])
+    state, *_ = step(state, program_action("WAIT"))  # snapshot: energy 3, turn 1
+    snapshot = describe(state)
+    state, *_ = step(state, program_action("STEP"))
+    state, *_ = step(state, C.ACTION_UP)  # the phase is skipped: no snapshot, the flag clears
+    assert (describe(state)["player"]["row"], describe(state)["turn"], describe(state)["step"]) == (1, 1, False)
+    undone, _, _, done, _ = step(state, program_action("UNDO"))
+    view = describe(undone)
+    assert view["player"] == snapshot["player"] and view["turn"] == 1
+    assert (view["step"], view["history_count"], done) == (False, 0, False)
+
+
+def test_undo_keeps_a_pending_step_flag():
+    # §4.3 UNDO: "Not restored: ... step". STEP's energy is refunded by the restore but the flag stays on.
+    state = build(player=PlayerSpec(0, 0, credits=1, energy=4), owned_programs=["WAIT", "STEP", "UNDO"])
+    state, *_ = step(state, program_action("WAIT"))
+    state, *_ = step(state, program_action("STEP"))
+    undone, *_ = step(state, program_action("UNDO"))
+    view = describe(undone)
+    assert (view["player"]["energy"], view["player"]["credits"], view["step"]) == (3, 1, True)
+
+
+def test_atk_plus_damage_persists_into_the_next_stage_while_uses_show_and_calm_reset():
+    # §4.3 ATK+: attack_damage persists across stages, atk_plus_uses resets at every stage start; SHOW and CALM last
+    # for the rest of the stage (through enemy phases) and a new stage turns them off.
+    state = build(player=PlayerSpec(3, 5, credits=8, energy=8), owned_programs=["ATK+", "SHOW", "CALM"])
+    for name in ("ATK+", "SHOW", "CALM"):
+        state, *_ = step(state, program_action(name))
+    state, *_ = step(state, C.ACTION_UP)  # an enemy phase runs
+    view = describe(state)
+    assert (view["player"]["attack_damage"], view["atk_plus_uses"], view["show"], view["calm"]) == (2, 1, True, True)
+    state, *_ = step(state, C.ACTION_UP)  # onto the exit (5, 5): stage 2
+    view = describe(state)
+    assert view["stage"] == 2
+    assert (view["player"]["attack_damage"], view["atk_plus_uses"], view["show"], view["calm"]) == (2, 0, False, False)
+
+
+@pytest.mark.parametrize("name", ["PUSH", "PULL"])
+def test_push_and_pull_match_a_direct_reading_of_the_rule_on_random_crowds(name):
+    """§4.3 PUSH/PULL straight from the wording: candidates, farthest/nearest, earlier on ties, then list order."""
+    rng = np.random.default_rng(5 if name == "PUSH" else 6)
+    kinds = ["virus", "daemon", "glitch", "cryptog"]
+
+    def sign(x):
+        return (x > 0) - (x < 0)
+
+    def reference(player, enemies):
+        pr, pc = player
+        desired = []
+        for r, c in enemies:
+            dr, dc = (sign(pr - r), sign(pc - c)) if name == "PULL" else (sign(r - pr), sign(c - pc))
+            candidates = [(r + dr, c + dc)] + ([(r + dr, c)] if dr else []) + ([(r, c + dc)] if dc else [])
+            candidates = [(a, b) for a, b in candidates if 0 <= a < 6 and 0 <= b < 6
+                          and not (name == "PULL" and (a, b) == (pr, pc))]  # fmt: skip
+            key = (lambda q: abs(q[0] - pr) + abs(q[1] - pc)) if name == "PULL" else (
+                lambda q: -(abs(q[0] - pr) + abs(q[1] - pc)))
+            desired.append(min(candidates, key=key) if candidates else None)  # min keeps the earliest on ties
+        moved_to, result = set(), []
+        for (r, c), want in zip(enemies, desired, strict=True):
+            if want is not None and want not in moved_to:
+                moved_to.add(want)
+                result.append(want)
+            else:
+                result.append((r, c))
+        return result
+
+    for _ in range(25):
+        player = tuple(int(x) for x in rng.integers(0, 6, 2))
+        n = int(rng.integers(1, 9))
+        cells = [tuple(int(x) for x in rng.integers(0, 6, 2)) for _ in range(n)]  # may stack, even on the player
+        state = build(player=PlayerSpec(*player, energy=2), owned_programs=[name],
+                      enemies=[EnemySpec(kinds[i % 4], r, c, 1) for i, (r, c) in enumerate(cells)])  # fmt: skip
+        after, _ = run(state, name)
+        assert [(e["row"], e["col"]) for e in describe(after)["enemies"]] == reference(player, cells), (player, cells)
+
+
+def test_only_wait_ends_the_turn():
+    # §4.3 common procedure step 3: only WAIT ends the turn (the enemy phase runs: turn + 1, a snapshot); every other
+    # program leaves the player free to act again.
+    state = build(
+        player=PlayerSpec(2, 2, hp=2, credits=50, energy=50), owned_programs=list(C.PROGRAM_NAMES),
+        enemies=[EnemySpec("daemon", 2, 3, 3), EnemySpec("virus", 3, 3, 2), EnemySpec("glitch", 4, 2, 2)],
+        transmissions=[TransmissionSpec(1, 1, 1, "virus")],
+        blocks=[BlockSpec(2, 3, "data", points=1, siphoned=True), BlockSpec(0, 4, "data", points=2, spawn_count=2)],
+    )  # fmt: skip
+    state = push_snapshot(state)
+    assert mask_of(state)[5:] == [True] * C.NUM_PROGRAMS
+    for name in C.PROGRAM_NAMES:
+        after, *_ = step(state, program_action(name))
+        view = describe(after)
+        expected = (1, 2) if name == "WAIT" else (0, 0 if name == "UNDO" else 1)
+        assert (view["turn"], view["history_count"]) == expected, name

@@ -226,3 +226,134 @@ def test_reward_config_sets_every_number():
     assert_components(reward(doubled), **{name: 2 * value for name, value in default.items()})
     other_tables = RewardConfig(stage_completion=(3.0,) * 8, missed_credit_value=0.2, missed_energy_value=0.0)
     assert_components(reward(other_tables), **{**default, "death_penalty": -1.5, "siphon_quality": -0.5 * 0.4})
+
+
+# --- Further rule checks (§5.1, §6.1, §7) -------------------------------------------------------------------------
+
+
+def test_reaching_the_exit_runs_no_enemy_phase():
+    """§5.1 step 4 / §6.1: "No enemy phase runs in a step that completes a stage": the daemon next to the exit
+    neither attacks nor moves, the owed siphon transmissions stay owed (§6.2.1 keeps pending_siphon)."""
+    scenario = Scenario(PlayerSpec(4, 5, hp=2), enemies=[EnemySpec("daemon", 5, 4, 3)])
+    state = build_state(scenario)._replace(pending_siphon=jnp.asarray(2, jnp.int32))
+    after, _, _, done, components = step(state, C.ACTION_UP)
+    assert_components(components, step_penalty=-0.01, stage_completion=1.0, distance_shaping=0.05, hp_recovery=1.0)
+    view = describe(after)
+    assert not done and view["player"]["hp"] == 3 and view["stage"] == 2 and view["pending_siphon"] == 2
+    assert [(e["row"], e["col"], e["stunned"]) for e in view["enemies"]] == [(5, 4, False)]
+    assert [(t["from_siphon"], t["from_scheduled"]) for t in view["transmissions"]] == [(False, False)] * 2
+
+
+def test_pending_siphon_transmissions_arrive_in_the_next_stage():
+    # §5.4 / §6.2.1: pending_siphon is not reset; the next phase that runs (in the new stage) creates them.
+    scenario = Scenario(PlayerSpec(4, 5, energy=1), owned_programs=["WAIT"])
+    state = build_state(scenario)._replace(pending_siphon=jnp.asarray(2, jnp.int32))
+    state, *_ = step(state, C.ACTION_UP)
+    state, *_ = step(state, P["WAIT"])
+    view = describe(state)
+    assert view["stage"] == 2 and view["turn"] == 1 and view["pending_siphon"] == 0
+    assert [t["from_siphon"] for t in view["transmissions"]] == [True, True]
+    assert len(view["enemies"]) == 2  # the two stage-start transmissions matured
+
+
+def test_resource_holding_is_paid_on_victory_too():
+    # §7 component 13: "if a stage was completed (including victory): 0.01 x credits + 0.01 x energy".
+    state = build_state(Scenario(PlayerSpec(4, 5, credits=10, energy=5, score=2), stage=8))
+    _, _, _, done, components = step(state, C.ACTION_UP)
+    assert_components(components, step_penalty=-0.01, stage_completion=100.0, distance_shaping=0.05,
+                      victory=700.0, resource_holding=0.15)  # fmt: skip
+    assert done
+
+
+def test_damage_penalty_counts_hit_points_actually_lost():
+    # §5.2 step 4: "player hp -1 (not below 0)"; §7 component 7: -1.0 x (hp0 - hp).
+    scenario = Scenario(PlayerSpec(2, 2, hp=1, energy=1), owned_programs=["WAIT"],
+                        enemies=[EnemySpec("daemon", 3, 2, 3), EnemySpec("glitch", 2, 1, 2)])  # fmt: skip
+    after, _, _, done, components = step(build_state(scenario), P["WAIT"])
+    assert_components(components, step_penalty=-0.01, damage_penalty=-1.0, resource_gain=-0.05)
+    assert done and int(after.player.hp) == 0
+
+
+def test_siphon_death_penalty_counts_a_freshly_matured_siphon_enemy():
+    """§7 component 11: "after the enemy phase, at least one adjacent enemy (cardinal, any state) has from_siphon
+    set": a siphon transmission next to the player matures (disabled, so it does not attack) while a regular
+    daemon deals the last hit point."""
+    scenario = Scenario(PlayerSpec(2, 2, hp=1, energy=1), owned_programs=["WAIT"],
+                        enemies=[EnemySpec("daemon", 3, 2, 3)], transmissions=[TransmissionSpec(2, 3, 1, "virus")])
+    state = build_state(scenario)
+    t = state.transmissions
+    state = state._replace(transmissions=t._replace(from_siphon=t.from_siphon.at[0].set(True)))
+    after, _, _, done, components = step(state, P["WAIT"])
+    assert_components(components, step_penalty=-0.01, damage_penalty=-1.0, resource_gain=-0.05,
+                      siphon_death_penalty=-10.0)  # fmt: skip
+    assert done and [(e["kind"], e["from_siphon"]) for e in describe(after)["enemies"]] == [
+        ("daemon", False), ("virus", True)
+    ]  # fmt: skip
+
+
+def test_distance_shaping_when_warp_leaves_the_exit_unreachable():
+    """§7: "If the exit is unreachable, D is taken as 0" and Δ = D0 - D(after). WARP onto the only enemy, a glitch
+    walled in by blocks at (2,2): D0 = 10 from (0,0), D after = 0, so shaping pays 0.05 x 10."""
+    walls = [BlockSpec(r, c, "data", points=1) for r, c in [(1, 2), (3, 2), (2, 1), (2, 3)]]
+    scenario = Scenario(PlayerSpec(0, 0, credits=2, energy=2, data_siphons=1), enemies=[EnemySpec("glitch", 2, 2, 2)],
+                        blocks=walls, owned_programs=["WARP"])  # fmt: skip (the siphon keeps an action valid)
+    after, _, _, done, components = step(build_state(scenario), P["WARP"])
+    assert_components(components, step_penalty=-0.01, kills=0.3, distance_shaping=0.5, resource_gain=-0.2)
+    assert (int(after.player.row), int(after.player.col), int(after.turn), done) == (2, 2, 0, False)
+
+
+def test_undo_rewinds_a_score_gain_into_a_negative_one():
+    # §7 component 3 "(can be negative after UNDO)"; "UNDO rewinds the reward".
+    scenario = Scenario(PlayerSpec(2, 2, credits=1, energy=6), owned_programs=["WAIT", "SCORE", "UNDO"])
+    state, *_ = step(build_state(scenario), P["WAIT"])  # snapshot: energy 5, score 0
+    state, _, _, _, components = step(state, P["SCORE"])
+    assert_components(components, step_penalty=-0.01, score_gain=3.5, resource_gain=-0.25)
+    state, _, reward, done, components = step(state, P["UNDO"])
+    assert_components(components, score_gain=-3.5, resource_gain=0.25)  # step: -0.01 back, -0.01 its own
+    assert reward == pytest.approx(-3.25) and not done
+    assert describe(state)["player"] == dict(row=2, col=2, hp=3, credits=1, energy=5, data_siphons=0,
+                                             attack_damage=1, score=0)  # fmt: skip
+
+
+def test_an_attack_steps_own_reward_is_part_of_its_snapshot():
+    """§7: a snapshot stores the totals "at the end of the step whose enemy phase pushed it (that step's own reward
+    included)": UNDO right after a shot returns to the state after that shot and takes nothing back."""
+    scenario = Scenario(PlayerSpec(0, 0, credits=1), transmissions=[TransmissionSpec(3, 0, 2, "virus")],
+                        owned_programs=["UNDO"])  # fmt: skip
+    shot, _, _, _, components = step(build_state(scenario), C.ACTION_UP)
+    assert_components(components, step_penalty=-0.01, kills=0.3)
+    undone, _, reward, _, components = step(shot, P["UNDO"])
+    assert_components(components, step_penalty=-0.01)
+    view, before = describe(undone), describe(shot)
+    assert view["transmissions"] == [] and view["player"] == before["player"] and view["history_count"] == 0
+    assert view["reward_totals"] == pytest.approx({**before["reward_totals"], "step_penalty": -0.02})
+
+
+def test_a_scheduled_enemy_restored_by_undo_pays_a_kill():
+    # §7 kills: "Enemies and transmissions restored by UNDO have no origin flags."
+    scenario = Scenario(PlayerSpec(0, 0, credits=1, energy=1), owned_programs=["WAIT", "UNDO"],
+                        enemies=[EnemySpec("glitch", 0, 5, 1, from_scheduled=True)])  # fmt: skip
+    state, *_ = step(build_state(scenario), P["WAIT"])  # the glitch walks to (0, 4); snapshot
+    _, _, _, _, components = step(state, C.ACTION_RIGHT)
+    assert_components(components, step_penalty=-0.01)  # killing it now pays nothing
+    state, *_ = step(state, P["UNDO"])
+    assert describe(state)["enemies"][0]["from_scheduled"] is False
+    _, _, _, _, components = step(state, C.ACTION_RIGHT)
+    assert_components(components, step_penalty=-0.01, kills=0.3)
+
+
+def test_undo_after_a_phase_skipped_by_step_rewinds_both_turns():
+    """§4.3/§5.4: a phase skipped by STEP pushes no snapshot, so the first UNDO "also reverts the previous turn's
+    action and the STEP itself"; §7: the return goes back to its value at that snapshot minus 0.01."""
+    scenario = Scenario(PlayerSpec(0, 0, credits=1, energy=4), owned_programs=["WAIT", "STEP", "UNDO"])
+    state, *_ = step(build_state(scenario), P["WAIT"])  # snapshot: energy 3
+    snapshot = describe(state)
+    state, _, _, _, components = step(state, P["STEP"])
+    assert_components(components, step_penalty=-0.01, resource_gain=-0.15)
+    state, _, _, _, components = step(state, C.ACTION_RIGHT)  # D 10 -> 9, phase skipped
+    assert_components(components, step_penalty=-0.01, distance_shaping=0.05)
+    state, _, reward, _, components = step(state, P["UNDO"])
+    assert_components(components, step_penalty=0.01, resource_gain=0.15, distance_shaping=-0.05)
+    view = describe(state)
+    assert view["player"] == snapshot["player"] and view["history_count"] == 0 and not view["step"]
+    assert sum(view["reward_totals"].values()) == pytest.approx(sum(snapshot["reward_totals"].values()) - 0.01)

@@ -7,6 +7,7 @@ import re
 import jax
 import pytest
 
+from hackmatrix.game import constants as C
 from hackmatrix.game.scenario import (
     BlockSpec,
     EnemySpec,
@@ -17,6 +18,7 @@ from hackmatrix.game.scenario import (
     build_state,
     describe,
 )
+from test_game_support import ENV, step
 
 
 def test_entities_keep_the_given_order_and_fields():
@@ -129,3 +131,55 @@ def test_blocks_by_program_name_or_action_index():
 def test_broken_scenarios_name_the_offending_entry(scenario, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         build_state(scenario)
+
+
+def test_defaults_of_every_entry():
+    # §10 table: player hp 3, credits/energy/siphons 0, attack 1, score 0; enemy flags off; globals stage 1, turn 0,
+    # show and calm off; no programs; the board empty apart from the exit.
+    scenario = Scenario(PlayerSpec(1, 2), enemies=[EnemySpec("cryptog", 3, 3, 2)],
+                        blocks=[BlockSpec(2, 2, "data"), BlockSpec(2, 3, "program", program="PUSH")])  # fmt: skip
+    view = describe(build_state(scenario))
+    assert view["player"] == dict(row=1, col=2, hp=3, credits=0, energy=0, data_siphons=0, attack_damage=1, score=0)
+    assert view["enemies"] == [dict(kind="cryptog", row=3, col=3, hp=2, disabled_turns=0, stunned=False,
+                                    from_siphon=False, from_scheduled=False)]  # fmt: skip
+    assert view["blocks"] == [
+        dict(row=2, col=2, kind="data", points=0, spawn_count=0, siphoned=False, program=None, question=False),
+        dict(row=2, col=3, kind="program", points=0, spawn_count=0, siphoned=False, program="PUSH", question=False),
+    ]
+    assert (view["stage"], view["turn"], view["show"], view["calm"], view["owned_programs"]) == (1, 0, False, False, [])
+    assert (view["transmissions"], view["resources"], view["pickups"], view["siphoned_cells"]) == ([], [], [], [])
+    assert view["exit_cells"] == [(5, 5)] and view["exit"] == (5, 5)
+    assert all(total == 0.0 for total in view["reward_totals"].values())
+
+
+def test_a_resource_can_lie_under_a_block():
+    # §10 rule 4 puts credits or energy on the cell whatever its content (hidden under the block, §8).
+    view = describe(build_state(Scenario(PlayerSpec(0, 0), blocks=[BlockSpec(2, 2, "data", points=4)],
+                                         resources=[ResourceSpec(2, 2, energy=3)])))  # fmt: skip
+    assert [(b["row"], b["col"]) for b in view["blocks"]] == [(2, 2)]
+    assert view["resources"] == [dict(row=2, col=2, credits=0, energy=3)]
+
+
+def test_later_stages_keep_interval_12_until_a_stage_transition():
+    # §10: "the first scheduled transmission appears in the enemy phase in which turn reaches 12 (or the first phase,
+    # if the scenario's turn is already >= 12); a scenario with stage 2-8 still uses interval 12".
+    wait = C.FIRST_PROGRAM_ACTION + C.WAIT
+    state = build_state(Scenario(PlayerSpec(0, 0, energy=2), owned_programs=["WAIT"], stage=6, turn=10))
+    state, *_ = step(state, wait)
+    assert describe(state)["transmissions"] == [] and describe(state)["turn"] == 11
+    state, *_ = step(state, wait)
+    view = describe(state)
+    assert (view["turn"], view["sched_interval"], view["sched_next"]) == (12, 12, 24)
+    assert [(t["countdown"], t["from_scheduled"]) for t in view["transmissions"]] == [(1, True)]
+    late = build_state(Scenario(PlayerSpec(0, 0, energy=1), owned_programs=["WAIT"], stage=3, turn=30))
+    view = describe(step(late, wait)[0])
+    assert (view["turn"], view["sched_next"], len(view["transmissions"])) == (31, 43, 1)
+
+
+def test_undo_is_masked_until_an_enemy_phase_has_run():
+    # §10: "UNDO is unavailable until one enemy phase has run".
+    undo = C.FIRST_PROGRAM_ACTION + C.UNDO
+    state = build_state(Scenario(PlayerSpec(0, 0, credits=1), owned_programs=["UNDO"], turn=5))
+    assert not bool(ENV.action_mask(state)[undo])
+    state, *_ = step(state, C.ACTION_UP)
+    assert bool(ENV.action_mask(state)[undo])

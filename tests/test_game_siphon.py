@@ -249,3 +249,49 @@ def test_quality_matches_a_direct_reading_of_the_rule_on_random_boards():
         assert quality(state) == reference(state)
         verdicts.add(quality(state)[0])
     assert verdicts == {True, False}
+
+
+def test_all_four_adjacent_blocks_are_siphoned_together():
+    # §4.2: no "best block" selection; every unsiphoned block of the cross is siphoned at once.
+    state = build(
+        player=PlayerSpec(2, 2, data_siphons=3),
+        blocks=[BlockSpec(3, 2, "data", points=9, spawn_count=9), BlockSpec(1, 2, "data", points=1, spawn_count=1),
+                BlockSpec(2, 1, "program", program="CALM", spawn_count=6),
+                BlockSpec(2, 3, "data", points=5, spawn_count=3)],
+    )  # fmt: skip
+    after, outcome = act(state, SIPHON)
+    assert describe(after) == expect(
+        state, player={"score": 15, "data_siphons": 2},
+        blocks=[siphoned_block(block) for block in describe(state)["blocks"]],
+        siphoned_cells=[(1, 2), (2, 1), (2, 2), (2, 3), (3, 2)], siphon_centers=[(2, 2)], owned_programs=["CALM"],
+        sched_interval=11, sched_next=17, pending_siphon=19,
+    )  # fmt: skip
+    assert outcome["ends_turn"]
+
+
+def test_a_corner_siphon_covers_only_on_board_cells_and_the_interval_floor_is_four():
+    # §4.2 step 2: the cross holds the player's cell plus each adjacent cell *on the board*; step 6: max(4, i - 1).
+    state = build(player=PlayerSpec(0, 0, data_siphons=1),
+                  resources=[ResourceSpec(0, 0, energy=1), ResourceSpec(1, 0, credits=2), ResourceSpec(0, 1, energy=3),
+                             ResourceSpec(1, 1, credits=3)])  # fmt: skip
+    state = state._replace(sched_interval=jnp.asarray(5, jnp.int32), sched_next=jnp.asarray(9, jnp.int32))
+    after, _ = act(state, SIPHON)
+    assert describe(after) == expect(
+        state, player={"credits": 2, "energy": 4, "data_siphons": 0},
+        resources=[dict(row=1, col=1, credits=3, energy=0)],
+        siphoned_cells=[(0, 0), (0, 1), (1, 0)], siphon_centers=[(0, 0)], sched_interval=4, sched_next=14,
+    )  # fmt: skip
+
+
+def test_a_question_block_with_an_owned_program_adds_only_its_current_spawn_count():
+    # §4.2: a question block resolves as its hidden content (P already owned stays owned), becomes an ordinary
+    # block with spawn 0, and pending_siphon grows by its *current* spawn count (lowered by REDUC here).
+    state = build(player=PlayerSpec(2, 2, data_siphons=1), owned_programs=["ROW"],
+                  blocks=[BlockSpec(2, 3, "program", program="ROW", spawn_count=1)])  # fmt: skip
+    state = set_cells(state, question={(2, 3): True})
+    after, _ = act(state, SIPHON)
+    assert describe(after) == expect(
+        state, player={"data_siphons": 0}, blocks=[siphoned_block(describe(state)["blocks"][0])],
+        siphoned_cells=[(1, 2), (2, 1), (2, 2), (2, 3), (3, 2)], siphon_centers=[(2, 2)],
+        sched_interval=11, sched_next=17, pending_siphon=1,
+    )  # fmt: skip

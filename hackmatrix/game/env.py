@@ -59,7 +59,7 @@ class HackMatrix(Environment):
         self, state: GameState, action: Int[Array, ""], key: PRNGKeyArray
     ) -> tuple[GameState, Observation, Float[Array, ""], Bool[Array, ""], dict[str, Any]]:
         """One step of §5.1. An invalid action (mask false, or no action index at all) changes nothing, pays 0 and
-        ends the episode (§9); so does reaching a live state in which no action is valid."""
+        ends the episode (§9)."""
         action = jnp.asarray(action, jnp.int32)
         action_key, stage_key, enemy_key = jax.random.split(key, 3)
         # An index outside the 28 actions is invalid too (indexing would clamp it onto a real action).
@@ -81,11 +81,9 @@ class HackMatrix(Environment):
         died = new_state.player.hp == 0
         victory = new_state.stage == C.VICTORY_STAGE
         obs = observe(new_state)
-        # §9: generated play never leaves a live state without a valid action, but a hand-built one can (e.g. WAIT
-        # spends the last energy in a walled-in corner). The rules would end the episode only on the next, forced
-        # invalid step; ending it here keeps an agent from being stuck with an all-false mask.
-        stuck = ~obs.action_mask.any()
-        done = ~valid | died | victory | stuck
+        # §9: generated play never leaves a live state without a valid action. A hand-built one can (WAIT spending
+        # the last energy in a walled-in corner): that step is not done, and the next one is invalid and ends it.
+        done = ~valid | died | victory
         f = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
         info = {
             "reward": {name: components[i] for i, name in enumerate(C.REWARD_COMPONENTS)},
