@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import pytest
+import numpy as np
 
 from hackmatrix.game.scenario import BlockSpec, EnemySpec, PlayerSpec, ResourceSpec, TransmissionSpec, describe
 from test_game_actions_support import (
