@@ -220,7 +220,7 @@ def test_example_11_completing_a_stage():
     assert reward == pytest.approx(5.14) and not done
     view = describe(after)
     [exit_cell] = view["exit_cells"]
-    assert view["exit"] == exit_cell and exit_cell in C.CORNERS and exit_cell != (5, 0)
+    assert view["exit_position"] == exit_cell and exit_cell in C.CORNERS and exit_cell != (5, 0)
     assert sorted(view["pickups"]) == sorted(set(C.CORNERS) - {(5, 0), exit_cell})
     blocks = {(b["row"], b["col"]) for b in view["blocks"]}
     assert 5 <= len(blocks) <= 11 and not blocks & set(C.CORNERS)
@@ -230,7 +230,8 @@ def test_example_11_completing_a_stage():
     assert all((r["credits"] == 0) != (r["energy"] == 0) and max(r["credits"], r["energy"]) <= 3
                for r in resources.values())  # fmt: skip
     assert len(view["transmissions"]) == 4 and all(t["countdown"] == 1 for t in view["transmissions"])
-    generated = {key: view[key] for key in ("exit_cells", "exit", "pickups", "blocks", "resources", "transmissions")}
+    generated = {key: view[key] for key in ("exit_cells", "exit_position", "pickups", "blocks", "resources",
+                                            "transmissions")}  # fmt: skip
     assert view == expect(
         before, components, player={"row": 5, "hp": 3}, stage=4, turn=0, sched_interval=9, sched_next=9,
         show=False, calm=False, step=False, atk_plus_uses=0, history_count=0, **generated,

@@ -35,7 +35,7 @@ def check_stage(s, stage, occupied=frozenset()):
     """The §6.2 invariants of one generated stage (``describe`` form); ``occupied``: enemy/transmission cells that
     existed before generation."""
     player = (s["player"]["row"], s["player"]["col"])
-    exit_cell = s["exit"]
+    exit_cell = s["exit_position"]
     assert s["exit_cells"] == [exit_cell] and exit_cell in CORNERS and exit_cell != player
     assert set(s["pickups"]) == CORNERS - {exit_cell, player}
     blocks = {(b["row"], b["col"]) for b in s["blocks"]}
@@ -113,7 +113,7 @@ def test_victory_completes_stage_8_without_generating():
     after = _complete(before, jax.random.key(0), jnp.asarray(True))
     s, b = describe(after), describe(before)
     assert s["stage"] == C.VICTORY_STAGE and s["player"]["hp"] == 3
-    for field in ("blocks", "resources", "pickups", "exit_cells", "transmissions", "enemies", "turn", "exit"):
+    for field in ("blocks", "resources", "pickups", "exit_cells", "transmissions", "enemies", "turn", "exit_position"):
         assert s[field] == b[field]
 
 
@@ -221,7 +221,7 @@ def test_a_player_off_the_corners_gets_an_exit_among_all_four_and_three_pickups(
     for seed in range(16):
         s = describe(_complete(state, jax.random.key(seed), jnp.asarray(True)))
         [exit_cell] = s["exit_cells"]
-        assert exit_cell == s["exit"] and exit_cell in CORNERS
+        assert exit_cell == s["exit_position"] and exit_cell in CORNERS
         assert sorted(s["pickups"]) == sorted(CORNERS - {exit_cell})
         exits.add(exit_cell)
     assert exits == CORNERS  # each corner has probability 1/4; all four in 16 draws fail with p < 0.05

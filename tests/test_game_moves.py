@@ -118,7 +118,8 @@ def test_walking_collects_a_pickup_but_not_credits_or_energy():
     state = build(player=PlayerSpec(0, 1, data_siphons=1),
                   resources=[ResourceSpec(0, 0, data_siphon=True), ResourceSpec(1, 1, credits=3)])  # fmt: skip
     onto_pickup, outcome = act(state, LEFT)
-    assert describe(onto_pickup) == expect(state, player={"col": 0, "data_siphons": 2}, pickups=[])
+    assert describe(onto_pickup) == expect(state, player={"col": 0, "data_siphons": 2}, pickups=[],
+                                           resources=[dict(row=1, col=1, credits=3, energy=0, data_siphon=False)])
     assert outcome == quiet_outcome(**ENDS_TURN, pickup_collected=True)
     onto_credits, outcome = act(state, UP)
     assert describe(onto_credits) == expect(state, player={"row": 1})
@@ -185,8 +186,8 @@ def test_walking_onto_a_pickup_leaves_the_energy_on_its_cell():
     state = build(player=PlayerSpec(1, 1), resources=[ResourceSpec(2, 1, data_siphon=True)])
     state = state._replace(board=state.board._replace(energy=state.board.energy.at[2, 1].set(2)))
     after, outcome = act(state, UP)
-    assert describe(after) == expect(state, player={"row": 2, "data_siphons": 1}, pickups=[])
-    assert describe(after)["resources"] == [dict(row=2, col=1, credits=0, energy=2)]
+    assert describe(after) == expect(state, player={"row": 2, "data_siphons": 1}, pickups=[],
+                                     resources=[dict(row=2, col=1, credits=0, energy=2, data_siphon=False)])
     assert outcome == quiet_outcome(**ENDS_TURN, pickup_collected=True)
 
 

@@ -160,7 +160,7 @@ def test_crash_destroys_surrounding_blocks_and_reveals_their_resources():
     # The two surrounding blocks go (the one two cells away stays); flags and the resource stay on their cells.
     assert describe(after) == expect(state, player={"credits": 0, "energy": 0},
                                      blocks=[describe(state)["blocks"][0]])  # fmt: skip
-    assert describe(after)["resources"] == [dict(row=4, col=2, credits=2, energy=0)]
+    assert describe(after)["resources"] == [dict(row=4, col=2, credits=2, energy=0, data_siphon=False)]
     assert describe(after)["siphoned_cells"] == [(2, 4)]
     board = jax.device_get(after.board)
     assert (board.block_kind[4, 2], board.points[4, 2], board.spawn[4, 2]) == (C.BLOCK_NONE, 0, 0)
@@ -476,7 +476,7 @@ def test_undo_restores_the_snapshot_fields_only_and_clears_origin_flags():
     restored = describe(snapshot_state)
     restored["enemies"] = [{**e, "from_siphon": False, "from_scheduled": False} for e in restored["enemies"]]
     restored["transmissions"] = [{**t, "from_scheduled": False} for t in restored["transmissions"]]
-    kept = {k: describe(later)[k] for k in ("stage", "exit", "sched_interval", "sched_next", "pending_siphon",
+    kept = {k: describe(later)[k] for k in ("stage", "exit_position", "sched_interval", "sched_next", "pending_siphon",
                                             "step")}  # fmt: skip
     assert describe(undone) == {**restored, **kept, "history_count": 1}
     assert outcome == quiet_outcome()

@@ -56,9 +56,9 @@ def test_exit_is_forced_to_the_top_right_corner_keeping_its_resource():
         resources=[ResourceSpec(5, 5, energy=2)],
     )
     view = describe(build_state(scenario))
-    assert view["exit"] == (5, 5) and view["exit_cells"] == [(5, 5)]
+    assert view["exit_position"] == (5, 5) and view["exit_cells"] == [(5, 5)]
     assert [(b["row"], b["col"]) for b in view["blocks"]] == [(4, 4)]
-    assert view["resources"] == [dict(row=5, col=5, credits=0, energy=2)]
+    assert view["resources"] == [dict(row=5, col=5, credits=0, energy=2, data_siphon=False)]
 
 
 def test_exit_replaces_a_pickup_on_its_cell():
@@ -78,8 +78,14 @@ def test_resources_one_type_per_cell_credits_win_and_pickups_ignore_amounts():
                    ResourceSpec(3, 3, credits=3, energy=3, data_siphon=True)],
     )  # fmt: skip
     view = describe(build_state(scenario))
-    assert view["resources"] == [dict(row=1, col=1, credits=2, energy=0), dict(row=2, col=2, credits=0, energy=1)]
+    assert view["resources"] == [dict(row=1, col=1, credits=2, energy=0, data_siphon=False),
+                                 dict(row=2, col=2, credits=0, energy=1, data_siphon=False),
+                                 dict(row=3, col=3, credits=0, energy=0, data_siphon=True)]  # fmt: skip
     assert view["pickups"] == [(3, 3)]
+    # A described resource is a ResourceSpec again.
+    assert describe(build_state(Scenario(PlayerSpec(0, 0), resources=[ResourceSpec(**r) for r in view["resources"]])))[
+        "resources"
+    ] == view["resources"]
 
 
 def test_blocks_by_program_name_or_action_index():
@@ -148,7 +154,7 @@ def test_defaults_of_every_entry():
     ]
     assert (view["stage"], view["turn"], view["show"], view["calm"], view["owned_programs"]) == (1, 0, False, False, [])
     assert (view["transmissions"], view["resources"], view["pickups"], view["siphoned_cells"]) == ([], [], [], [])
-    assert view["exit_cells"] == [(5, 5)] and view["exit"] == (5, 5)
+    assert view["exit_cells"] == [(5, 5)] and view["exit_position"] == (5, 5)
     assert all(total == 0.0 for total in view["reward_totals"].values())
 
 
@@ -157,7 +163,7 @@ def test_a_resource_can_lie_under_a_block():
     view = describe(build_state(Scenario(PlayerSpec(0, 0), blocks=[BlockSpec(2, 2, "data", points=4)],
                                          resources=[ResourceSpec(2, 2, energy=3)])))  # fmt: skip
     assert [(b["row"], b["col"]) for b in view["blocks"]] == [(2, 2)]
-    assert view["resources"] == [dict(row=2, col=2, credits=0, energy=3)]
+    assert view["resources"] == [dict(row=2, col=2, credits=0, energy=3, data_siphon=False)]
 
 
 def test_later_stages_keep_interval_12_until_a_stage_transition():

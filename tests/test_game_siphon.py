@@ -73,7 +73,8 @@ def test_example_5_suboptimal_position():
     assert describe(after) == expect(
         state, player={"score": 2, "credits": 1, "data_siphons": 0},
         blocks=[siphoned_block(describe(state)["blocks"][0])],
-        resources=[dict(row=1, col=3, credits=0, energy=1), dict(row=2, col=2, credits=2, energy=0)],
+        resources=[dict(row=1, col=3, credits=0, energy=1, data_siphon=False),
+                   dict(row=2, col=2, credits=2, energy=0, data_siphon=False)],
         siphoned_cells=[(0, 0), (1, 0), (1, 1), (2, 0)], siphon_centers=[(1, 0)],
         sched_interval=11, sched_next=17, pending_siphon=2,
     )  # fmt: skip
@@ -110,7 +111,7 @@ def test_siphoned_cells_are_skipped_and_only_loose_resources_are_taken():
     blocks = describe(state)["blocks"]
     assert describe(after) == expect(
         state, player={"energy": 2, "data_siphons": 0}, blocks=[blocks[0], siphoned_block(blocks[1])],
-        resources=[r for r in describe(state)["resources"] if (r["row"], r["col"]) != (5, 4)],
+        resources=[{**r, "energy": 0} if (r["row"], r["col"]) == (5, 4) else r for r in describe(state)["resources"]],
         siphoned_cells=[(3, 4), (4, 3), (4, 4), (4, 5), (5, 4)], siphon_centers=[(4, 4)],
         sched_interval=4, sched_next=17, pending_siphon=4,
     )  # fmt: skip
@@ -278,7 +279,7 @@ def test_a_corner_siphon_covers_only_on_board_cells_and_the_interval_floor_is_fo
     after, _ = act(state, SIPHON)
     assert describe(after) == expect(
         state, player={"credits": 2, "energy": 4, "data_siphons": 0},
-        resources=[dict(row=1, col=1, credits=3, energy=0)],
+        resources=[dict(row=1, col=1, credits=3, energy=0, data_siphon=False)],
         siphoned_cells=[(0, 0), (0, 1), (1, 0)], siphon_centers=[(0, 0)], sched_interval=4, sched_next=14,
     )  # fmt: skip
 

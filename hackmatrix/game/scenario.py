@@ -267,12 +267,15 @@ def _in_list_order(alive: np.ndarray, order: np.ndarray) -> list[int]:
 def describe(state: GameState) -> dict[str, Any]:
     """A single (unbatched) state as plain Python values, for tests and debugging.
 
-    Entities are listed in list order; cells (blocks, resources, pickups, flags) in row-major order. Block
-    entries show a question block's hidden content together with ``question=True``.
+    Entities are listed in list order; cells (blocks, resources, pickups, flags) in row-major order. Entries carry
+    the fields of the matching spec (``EnemySpec``, ``BlockSpec``, ``ResourceSpec``...) plus the state's own: an
+    enemy's ``disabled_turns``, a block's ``question`` (shown with its hidden content); a data-siphon pickup is a
+    resource entry with ``data_siphon=True``, as in a scenario.
     """
     s = jax.device_get(state)
     b, e, t = s.board, s.enemies, s.transmissions
     cells = [(r, c) for r in range(C.BOARD_SIZE) for c in range(C.BOARD_SIZE)]
+    pickup = b.content == C.CONTENT_PICKUP
     blocks = [
         dict(row=r, col=c, kind="data" if b.block_kind[r, c] == C.BLOCK_DATA else "program",
              points=int(b.points[r, c]), spawn_count=int(b.spawn[r, c]), siphoned=bool(b.siphoned[r, c]),
@@ -294,16 +297,17 @@ def describe(state: GameState) -> dict[str, Any]:
             for i in _in_list_order(t.alive, t.order)
         ],
         blocks=blocks,
-        resources=[dict(row=r, col=c, credits=int(b.credits[r, c]), energy=int(b.energy[r, c]))
-                   for r, c in cells if b.credits[r, c] > 0 or b.energy[r, c] > 0],
-        pickups=[(r, c) for r, c in cells if b.content[r, c] == C.CONTENT_PICKUP],
+        resources=[dict(row=r, col=c, credits=int(b.credits[r, c]), energy=int(b.energy[r, c]),
+                        data_siphon=bool(pickup[r, c]))
+                   for r, c in cells if b.credits[r, c] > 0 or b.energy[r, c] > 0 or pickup[r, c]],
+        pickups=[(r, c) for r, c in cells if pickup[r, c]],
         exit_cells=[(r, c) for r, c in cells if b.content[r, c] == C.CONTENT_EXIT],
         siphoned_cells=[(r, c) for r, c in cells if b.siphoned[r, c]],
         siphon_centers=[(r, c) for r, c in cells if b.siphon_center[r, c]],
         owned_programs=[C.PROGRAM_NAMES[i] for i in np.flatnonzero(s.owned)],
         stage=int(s.stage), turn=int(s.turn), sched_interval=int(s.sched_interval), sched_next=int(s.sched_next),
         pending_siphon=int(s.pending_siphon), show=bool(s.show), calm=bool(s.calm), step=bool(s.step_pending),
-        atk_plus_uses=int(s.atk_plus_uses), exit=(int(s.exit_row), int(s.exit_col)),
+        atk_plus_uses=int(s.atk_plus_uses), exit_position=(int(s.exit_row), int(s.exit_col)),
         history_count=int(s.history.count),
         reward_totals={name: float(s.reward_totals[i]) for i, name in enumerate(C.REWARD_COMPONENTS)},
     )  # fmt: skip
