@@ -63,6 +63,10 @@ def with_step_pending(state):
     return state._replace(step_pending=jnp.asarray(True))
 
 
+def with_disabled_enemies(state):
+    return state._replace(enemies=state.enemies._replace(disabled=jnp.ones_like(state.enemies.disabled)))
+
+
 FAR_HIDDEN_CRYPTOG = EnemySpec("cryptog", 5, 5, 1, stunned=True)  # not in the player's row or column
 
 # program: (applicable scenarios, not applicable scenarios); each a dict of Scenario fields plus an optional
@@ -188,10 +192,6 @@ def test_entities_on_the_players_own_cell_do_not_make_crash_applicable():
     # ...while ROW and COL count an enemy on the player's own cell (its row and column are the player's).
     for name in ("ROW", "COL"):
         assert mask_of(program_state(name, case))[program_action(name)], name
-
-
-def with_disabled_enemies(state):
-    return state._replace(enemies=state.enemies._replace(disabled=jnp.ones_like(state.enemies.disabled)))
 
 
 @pytest.mark.parametrize("name", ["PUSH", "PULL", "WARP", "POLY", "DEBUG", "ROW", "COL", "CRASH", "D_BOM",

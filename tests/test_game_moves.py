@@ -15,6 +15,7 @@ from test_game_actions_support import (
     build,
     enemy,
     expect,
+    mask_of,
     quiet_outcome,
     transmission,
     with_enemy_orders,
@@ -200,8 +201,6 @@ def test_a_transmission_on_the_exit_is_shot_instead_of_reaching_it():
 
 def test_directions_match_a_direct_reading_of_the_rule_on_random_boards():
     """§3.1 validity and §4.1 target search straight from the wording, on crowded random boards."""
-    from test_game_actions_support import mask_of
-
     rng = np.random.default_rng(11)
     offsets = {UP: (1, 0), DOWN: (-1, 0), LEFT: (0, -1), RIGHT: (0, 1)}
     checked = {"move": 0, "enemy": 0, "transmission": 0, "invalid": 0}

@@ -609,14 +609,12 @@ def test_push_and_pull_match_a_direct_reading_of_the_rule_on_random_crowds(name)
     rng = np.random.default_rng(5 if name == "PUSH" else 6)
     kinds = ["virus", "daemon", "glitch", "cryptog"]
 
-    def sign(x):
-        return (x > 0) - (x < 0)
-
     def reference(player, enemies):
         pr, pc = player
         desired = []
         for r, c in enemies:
-            dr, dc = (sign(pr - r), sign(pc - c)) if name == "PULL" else (sign(r - pr), sign(c - pc))
+            away = -1 if name == "PULL" else 1
+            dr, dc = int(np.sign(r - pr)) * away, int(np.sign(c - pc)) * away
             candidates = [(r + dr, c + dc)] + ([(r + dr, c)] if dr else []) + ([(r, c + dc)] if dc else [])
             candidates = [(a, b) for a, b in candidates if 0 <= a < 6 and 0 <= b < 6
                           and not (name == "PULL" and (a, b) == (pr, pc))]  # fmt: skip
