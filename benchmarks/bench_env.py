@@ -14,7 +14,6 @@ and ``--no-reset`` the step alone (finished games keep stepping).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 
@@ -30,8 +29,7 @@ from hackmatrix.game.generation import complete_stage
 from hackmatrix.game.mask import action_mask
 from hackmatrix.game.observation import observe
 from hackmatrix.game.reward import distance_to_exit
-
-TIMED_CALLS = 5
+from timing import TIMED_CALLS, median_seconds
 
 
 def random_actions(key, mask):
@@ -63,16 +61,6 @@ def make_rollout(env, num_envs: int, num_steps: int, reset: str) -> Callable:
         return states, masks, done.sum()
 
     return rollout
-
-
-def median_seconds(fn: Callable, *args) -> float:
-    jax.block_until_ready(fn(*args))  # warm-up
-    times = []
-    for _ in range(TIMED_CALLS):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench_rollout(num_envs: int, num_steps: int, reset: str) -> tuple[float, float, object]:
