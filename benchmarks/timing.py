@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable
 
 import jax
+
+from hackmatrix.train import time_interleaved
 
 TIMED_CALLS = 5
 
 
 def median_seconds(fn: Callable, *args) -> float:
     """Median wall seconds of ``TIMED_CALLS`` calls of ``fn(*args)``, after one untimed warm-up call."""
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(TIMED_CALLS):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    seconds = time_interleaved({"call": lambda: jax.block_until_ready(fn(*args))}, TIMED_CALLS)
+    return statistics.median(seconds["wall"]["call"])

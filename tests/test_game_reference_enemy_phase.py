@@ -30,19 +30,15 @@ from rule_reference import (
     ENEMY_MAX_HP,
     ENEMY_TYPES,
     adjacent_cells,
+    blocks_by_cell,
     cell_of,
     manhattan,
     player_cell,
     step_counts,
 )
-from tests.test_game_support import step
+from test_game_support import step
 
 STEPS_PER_PHASE = {"virus": 2, "daemon": 1, "glitch": 1, "cryptog": 1}  # §2.3
-
-
-def block_cells(state):
-    """§2.2: the cells holding a block."""
-    return {cell_of(block) for block in state["blocks"]}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -55,7 +51,7 @@ def movement_target(state, mover):
     enemy = state["enemies"][mover]
     here, player = cell_of(enemy), player_cell(state)
     is_glitch = enemy["kind"] == "glitch"
-    blocks = block_cells(state)
+    blocks = blocks_by_cell(state)
     occupied = {cell_of(other) for i, other in enumerate(state["enemies"]) if i != mover}
     occupied |= {cell_of(transmission) for transmission in state["transmissions"]}
     occupied.discard(player)  # "the player's cell is never considered occupied"
@@ -194,7 +190,7 @@ def wait_step(state):
 
 def free_cells(state):
     """§5.6: on the board, not the player's cell, no enemy, no transmission, no block."""
-    taken = {player_cell(state)} | block_cells(state)
+    taken = {player_cell(state)} | set(blocks_by_cell(state))
     taken |= {cell_of(entity) for entity in state["enemies"] + state["transmissions"]}
     return set(CELLS) - taken
 
@@ -204,7 +200,7 @@ def in_line_of_fire(state, cell):
     player = player_cell(state)
     if cell == player or (cell[0] != player[0] and cell[1] != player[1]):
         return False
-    shields = block_cells(state) | {cell_of(enemy) for enemy in state["enemies"]}
+    shields = set(blocks_by_cell(state)) | {cell_of(enemy) for enemy in state["enemies"]}
     dr, dc = np.sign(cell[0] - player[0]), np.sign(cell[1] - player[1])
     between = [(player[0] + dr * i, player[1] + dc * i) for i in range(1, manhattan(cell, player))]
     return not any(b in shields for b in between)

@@ -59,11 +59,7 @@ from rule_reference import (
     siphon_cross,
     surrounding_cells,
 )
-from test_game_support import RESET, STEP
-
-
-def sign(x: int) -> int:
-    return (x > 0) - (x < 0)
+from test_game_support import RESET, step
 
 
 # --- the reference's world: the describe() view, keyed by cell ---------------------------------------------------
@@ -217,7 +213,7 @@ def push_or_pull(w: World, pull: bool) -> None:
     pr, pc = w.player["row"], w.player["col"]
     desired = []
     for e in w.enemies:
-        dr, dc = sign(e["row"] - pr), sign(e["col"] - pc)
+        dr, dc = int(np.sign(e["row"] - pr)), int(np.sign(e["col"] - pc))
         if pull:
             dr, dc = -dr, -dc
         candidates = [(e["row"] + dr, e["col"] + dc)]
@@ -531,7 +527,7 @@ def played_cases() -> list[Case]:
             valid = [a for a, ok in enumerate(reference_action_mask(view)) if ok]
             weights = np.array([4.0 if a <= ACTION_SIPHON or a == ACTION["WAIT"] else 1.0 for a in valid])
             action = int(rng.choice(valid, p=weights / weights.sum()))
-            state, _, _, done, _ = STEP(state, jnp.asarray(action, jnp.int32), jax.random.key(1000 * seed + t))
+            state, _, _, done, _ = step(state, action, jax.random.key(1000 * seed + t))
             after = describe(state)
             if after["stage"] != view["stage"]:
                 history = []
@@ -540,7 +536,7 @@ def played_cases() -> list[Case]:
             elif action == ACTION["UNDO"]:
                 history.pop()
             view = after
-            if bool(done):
+            if done:
                 break
     return cases
 

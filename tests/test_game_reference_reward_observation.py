@@ -48,7 +48,7 @@ from rule_reference import (
     surrounding_cells,
     transmissions_on,
 )
-from test_game_support import OBSERVE, RESET, STEP, with_exit
+from test_game_support import OBSERVE, RESET, step, with_exit
 
 STAGE_COMPLETION_VALUES = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 100.0)  # §7 component 2
 REWARD_COMPONENTS = (
@@ -315,8 +315,7 @@ class ReferenceEpisode:
         before = self.view
         valid = bool(reference_action_mask(before)[action])
         self.key, key = jax.random.split(self.key)
-        state, obs, reward, done, info = STEP(self.state, jnp.asarray(action, jnp.int32), key)
-        components = {name: float(value) for name, value in jax.device_get(info["reward"]).items()}
+        state, obs, reward, done, components = step(self.state, action, key)
         after = describe(state)
         where = f"step {self.steps} action {action}"
         enemy_phase_ran = False
@@ -333,8 +332,8 @@ class ReferenceEpisode:
                 assert after["stage"] == before["stage"] + 1, where
                 self.snapshot_totals.clear()
         assert components == approx_components(expected), where
-        assert float(reward) == pytest.approx(sum(expected.values()), rel=1e-5, abs=1e-4), where
-        assert bool(done) == reference_done(valid, after), where
+        assert reward == pytest.approx(sum(expected.values()), rel=1e-5, abs=1e-4), where
+        assert done == reference_done(valid, after), where
         self.totals = {name: self.totals[name] + expected[name] for name in REWARD_COMPONENTS}
         assert after["reward_totals"] == pytest.approx(self.totals, rel=1e-4, abs=1e-3), where
         if enemy_phase_ran:  # §5.2 step 8 pushes a snapshot
@@ -343,7 +342,7 @@ class ReferenceEpisode:
         assert_observation_matches(obs, after)
         self.state, self.view = state, after
         self.steps += 1
-        return components, bool(done)
+        return components, done
 
 
 def random_action(rng: np.random.Generator, view: View) -> int:
