@@ -1,6 +1,6 @@
-"""Operations on the enemy and transmission slot lists: counts and first enemies by cell, damage and removal.
+"""Operations on the enemy and transmission slot lists: counts by cell, damage and removal.
 
-All functions are pure and shape-stable; "first in list order" means the alive slot with the smallest ``order``.
+All functions are pure and shape-stable.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from jaxtyping import Array, Bool, Int
 from hackmatrix.game import constants as C
 from hackmatrix.game.state import Enemies
 
-_BIG = jnp.iinfo(jnp.int32).max
-
 
 def cell_index(row, col):
     return row * C.BOARD_SIZE + col
@@ -22,16 +20,6 @@ def count_grid(alive: Bool[Array, " N"], row: Int[Array, " N"], col: Int[Array, 
     """Number of alive entities on each cell."""
     onehot = (cell_index(row, col)[:, None] == jnp.arange(C.NUM_CELLS)[None, :]) & alive[:, None]
     return onehot.sum(0, dtype=jnp.int32).reshape(C.BOARD_SIZE, C.BOARD_SIZE)
-
-
-def first_enemy_grid(enemies: Enemies) -> Int[Array, "6 6"]:
-    """Slot of the first enemy (list order) on each cell, or -1 where no enemy stands."""
-    on_cell = (cell_index(enemies.row, enemies.col)[:, None] == jnp.arange(C.NUM_CELLS)[None, :]) & enemies.alive[
-        :, None
-    ]
-    key = jnp.where(on_cell, enemies.order[:, None], _BIG)
-    slot = jnp.argmin(key, axis=0).astype(jnp.int32)
-    return jnp.where(on_cell.any(0), slot, -1).reshape(C.BOARD_SIZE, C.BOARD_SIZE)
 
 
 def remove_dead_enemies(enemies: Enemies) -> tuple[Enemies, Int[Array, ""]]:

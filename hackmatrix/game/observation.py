@@ -8,8 +8,9 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from hackmatrix.game import constants as C
-from hackmatrix.game.entities import cell_index, first_enemy_grid
+from hackmatrix.game.entities import cell_index
 from hackmatrix.game.mask import action_mask
+from hackmatrix.game.reductions import first_per_cell
 from hackmatrix.game.state import GameState
 
 # Normalisers of §8.
@@ -44,20 +45,22 @@ def player_features(state: GameState) -> Float[Array, " 10"]:
 
 
 def enemy_channels(state: GameState) -> Float[Array, "6 6 7"]:
-    """Channels 0-6: the first enemy (list order) on each cell, all 0 when it is a hidden cryptog."""
+    """Channels 0-6: the first enemy (list order) on each cell, all 0 when it is a hidden cryptog.
+
+    Each enemy that comes first on its cell writes its own row of features there: a scatter of at most one row per
+    cell, about four times faster under ``vmap`` than an argmin over every (enemy, cell) pair and a gather."""
     e = state.enemies
-    slot = first_enemy_grid(e)
-    present = slot >= 0
-    slot = jnp.maximum(slot, 0)
-    kind, row, col = e.kind[slot], e.row[slot], e.col[slot]
-    hidden = (kind == C.CRYPTOG) & (row != state.player.row) & (col != state.player.col) & ~state.show
-    shown = (present & ~hidden)[..., None]
+    cell = cell_index(e.row, e.col)
+    hidden = (e.kind == C.CRYPTOG) & (e.row != state.player.row) & (e.col != state.player.col) & ~state.show
+    shown = first_per_cell(e.alive, cell, e.order) & ~hidden
     features = jnp.concatenate(
-        [kind[..., None] == jnp.arange(C.NUM_ENEMY_TYPES), (e.hp[slot] / _HP_SCALE)[..., None],
-         e.stunned[slot][..., None], e.from_siphon[slot][..., None]],
+        [e.kind[:, None] == jnp.arange(C.NUM_ENEMY_TYPES), (e.hp / _HP_SCALE)[:, None], e.stunned[:, None],
+         e.from_siphon[:, None]],
         axis=-1, dtype=jnp.float32,
     )  # fmt: skip
-    return jnp.where(shown, features, 0.0)
+    grid = jnp.zeros((C.NUM_CELLS, features.shape[-1]), jnp.float32)
+    grid = grid.at[jnp.where(shown, cell, C.NUM_CELLS)].set(features, mode="drop")
+    return grid.reshape(C.BOARD_SIZE, C.BOARD_SIZE, -1)
 
 
 def block_channels(state: GameState) -> Float[Array, "6 6 29"]:
@@ -79,9 +82,9 @@ def block_channels(state: GameState) -> Float[Array, "6 6 29"]:
 def transmission_countdowns(state: GameState) -> Float[Array, "6 6"]:
     """Channel 36: min(countdown / 4, 1) where a transmission lies (at most one per cell)."""
     t = state.transmissions
-    on_cell = t.alive[:, None] & (cell_index(t.row, t.col)[:, None] == jnp.arange(C.NUM_CELLS))
     value = jnp.minimum(t.countdown / _COUNTDOWN_SCALE, 1.0).astype(jnp.float32)
-    return (value @ on_cell.astype(jnp.float32)).reshape(C.BOARD_SIZE, C.BOARD_SIZE)
+    cell = jnp.where(t.alive, cell_index(t.row, t.col), C.NUM_CELLS)
+    return jnp.zeros(C.NUM_CELLS, jnp.float32).at[cell].add(value, mode="drop").reshape(C.BOARD_SIZE, C.BOARD_SIZE)
 
 
 def cell_channels(state: GameState) -> Float[Array, "6 6 6"]:
