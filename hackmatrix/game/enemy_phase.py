@@ -17,6 +17,7 @@ from jaxtyping import Array, Bool, PRNGKeyArray
 
 from hackmatrix.game import bitboard, entities, history, pathfinding, placement, random_stream, slot_set
 from hackmatrix.game import constants as C
+from hackmatrix.game.neighbourhood import manhattan
 from hackmatrix.game.random_stream import RandomStream
 from hackmatrix.game.state import Enemies, GameState
 
@@ -63,7 +64,7 @@ def _enemy_actions(state: GameState, runs: Bool[Array, ""], *, stream: RandomStr
     """
     e, p = state.enemies, state.player
     ready = runs & e.alive & (e.disabled == 0) & ~e.stunned
-    adjacent = jnp.abs(e.row - p.row) + jnp.abs(e.col - p.col) == 1
+    adjacent = manhattan(e.row, e.col, p.row, p.col) == 1
     hp = jnp.maximum(p.hp - (ready & adjacent).sum(dtype=jnp.int32), 0)
     movers = ready & ~adjacent
     sub_steps = (slot_set.of(movers), slot_set.of(movers & (jnp.asarray(C.ENEMY_STEPS)[e.kind] > 1)))
@@ -87,7 +88,7 @@ def _enemy_actions(state: GameState, runs: Bool[Array, ""], *, stream: RandomStr
         first_left = slot_set.choose(in_first, first_left.without(slot), first_left)
         second_left = slot_set.choose(in_first, second_left, second_left.without(slot))
         cell = cells[slot]
-        attacks = acts & (jnp.abs(cell // C.BOARD_SIZE - p.row) + jnp.abs(cell % C.BOARD_SIZE - p.col) == 1)
+        attacks = acts & (manhattan(cell // C.BOARD_SIZE, cell % C.BOARD_SIZE, p.row, p.col) == 1)
         new_cell = pathfinding.enemy_step(
             cell=cell, glitch=glitches.contains(slot), moving=acts & ~attacks, player_row=p.row, player_col=p.col,
             blocks=blocks, occupied=enemy_cells | transmission_cells,

@@ -41,7 +41,7 @@ def action_mask(state: GameState) -> Bool[Array, " 28"]:
     cell_rel_row, cell_rel_col = (CELL_ROWS - p.row).reshape(-1), (CELL_COLS - p.col).reshape(-1)
     flat_block = block.reshape(-1)
     block_around, reducible, any_siphoned, *block_next_to = any_each(
-        flat_block & (jnp.maximum(jnp.abs(cell_rel_row), jnp.abs(cell_rel_col)) == 1),
+        flat_block & (chebyshev(CELL_ROWS, CELL_COLS, p.row, p.col).reshape(-1) == 1),
         flat_block & ~board.siphoned.reshape(-1) & (board.spawn.reshape(-1) > 0),
         board.siphoned.reshape(-1),
         *(flat_block & (cell_rel_row == dr) & (cell_rel_col == dc) for dr, dc in C.DIRECTIONS),

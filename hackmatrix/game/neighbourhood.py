@@ -20,13 +20,21 @@ def on_board(row, col) -> Bool[Array, "..."]:
     return (row >= 0) & (row < C.BOARD_SIZE) & (col >= 0) & (col < C.BOARD_SIZE)
 
 
+def gap(a, b) -> Int[Array, "..."]:
+    """``|a - b|`` for integers, written as a select: XLA's GPU back end (jaxlib 0.11.2 on an H100) miscompiles
+    ``abs`` of int32 differences when two of them meet in one fusion (``max(|r - 4|, |c - 3|)`` came out as if the
+    negative row differences were left negative), which made cells two rows away count as "around" the player. The
+    select compiles right on every back end."""
+    return jnp.where(a < b, b - a, a - b)
+
+
 def chebyshev(row, col, at_row, at_col) -> Int[Array, "..."]:
     """King-move distance from (at_row, at_col) to each (row, col)."""
-    return jnp.maximum(jnp.abs(row - at_row), jnp.abs(col - at_col))
+    return jnp.maximum(gap(row, at_row), gap(col, at_col))
 
 
 def manhattan(row, col, at_row, at_col) -> Int[Array, "..."]:
-    return jnp.abs(row - at_row) + jnp.abs(col - at_col)
+    return gap(row, at_row) + gap(col, at_col)
 
 
 def cross_cells(row: Int[Array, ""], col: Int[Array, ""]) -> Bool[Array, "6 6"]:

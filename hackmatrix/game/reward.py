@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from hackmatrix.game import constants as C
+from hackmatrix.game.neighbourhood import manhattan
 from hackmatrix.game.outcome import ActionOutcome
 from hackmatrix.game.pathfinding import exit_distance
 from hackmatrix.game.state import GameState
@@ -48,7 +49,7 @@ def distance_to_exit(state: GameState) -> Int[Array, ""]:
 def adjacent_siphon_enemy(state: GameState) -> Bool[Array, ""]:
     """Some enemy from_siphon stands cardinally adjacent to the player (component 11)."""
     e, p = state.enemies, state.player
-    adjacent = jnp.abs(e.row - p.row) + jnp.abs(e.col - p.col) == 1
+    adjacent = manhattan(e.row, e.col, p.row, p.col) == 1
     return jnp.any(e.alive & e.from_siphon & adjacent)
 
 
