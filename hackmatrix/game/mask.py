@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool
 
 from hackmatrix.game import constants as C
-from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS, chebyshev, grid_at, on_board
+from hackmatrix.game.neighbourhood import CELL_COLS, CELL_ROWS, chebyshev, grid_at, on_board, surrounding_cells
 from hackmatrix.game.reductions import any_each
 from hackmatrix.game.state import GameState
 
@@ -41,7 +41,7 @@ def action_mask(state: GameState) -> Bool[Array, " 28"]:
     cell_rel_row, cell_rel_col = (CELL_ROWS - p.row).reshape(-1), (CELL_COLS - p.col).reshape(-1)
     flat_block = block.reshape(-1)
     block_around, reducible, any_siphoned, *block_next_to = any_each(
-        flat_block & (chebyshev(CELL_ROWS, CELL_COLS, p.row, p.col).reshape(-1) == 1),
+        flat_block & surrounding_cells(p.row, p.col).reshape(-1),
         flat_block & ~board.siphoned.reshape(-1) & (board.spawn.reshape(-1) > 0),
         board.siphoned.reshape(-1),
         *(flat_block & (cell_rel_row == dr) & (cell_rel_col == dc) for dr, dc in C.DIRECTIONS),
